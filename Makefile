@@ -1,0 +1,36 @@
+# `make demo` sets up and answers the Ushakov question; `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup demo test test-fast eval bench clean
+
+$(BIN)/rag: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build of torch first, so nothing pulls the multi-GB CUDA one.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[ui,test,ollama,openai]'
+	touch $(BIN)/rag
+
+setup: $(BIN)/rag
+
+demo: setup
+	$(BIN)/rag ingest corpus
+	$(BIN)/rag ask "What did Ushakov say about territory?"
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+eval: setup
+	$(BIN)/rag eval ../shared/eval/seed_qa_dev.json
+	$(BIN)/rag eval ../shared/eval/squad_it_dev.json.gz
+	$(BIN)/rag eval ../shared/eval/squad_it_en_questions_dev.json.gz
+
+clean:
+	rm -rf $(VENV) .rag .pytest_cache

@@ -1,0 +1,341 @@
+"""Answering without an LLM: pick the retrieved sentences that answer the question and quote them.
+
+Every sentence of the answer is a verbatim quote from a retrieved passage with a `[n]` marker,
+framed in the question's language. Sentences are scored on dense similarity to the question,
+lexical overlap (stems within a language, character n-grams across), the names the question
+mentions, the passage's retrieval score and, for "what did X say" questions, whether X is the
+speaker. When the passages do not hold the answer the answerer abstains and cites nothing.
+
+Usage:
+    >>> answerer = ExtractiveAnswerer(embeddings)  # doctest: +SKIP
+    >>> answer = answerer.answer(question, passages)  # doctest: +SKIP
+    >>> answer.text  # doctest: +SKIP
+    'According to the articles: La Russia, ha ribadito Ushakov, non ha trovato ... [1]'
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.documents import Document
+
+from rag.chunking import split_sentences
+from rag.embeddings import SentenceTransformerEmbeddings
+from rag.language import char_grams, content_words, fold, name_key, names, stems
+
+logger = logging.getLogger(__name__)
+
+FRAMES = {"it": "Secondo gli articoli:", "en": "According to the articles:"}
+ABSTENTIONS = {
+    "it": "Non ho trovato questa informazione negli articoli.",
+    "en": "I couldn't find this in the articles.",
+}
+_SPEECH = re.compile(
+    r"\b(ha|hanno|avrebbe|aveva)\s+(detto|dichiarato|spiegato|ribadito|ammesso|affermato|aggiunto|"
+    r"sottolineato|descritto|parlato|riferito|precisato|osservato|commentato|annunciato)\b|"
+    r"\bsecondo\b|\b(said|told|says|stated|explained|added|according to|described)\b",
+    re.IGNORECASE,
+)
+_SAY_QUESTION = re.compile(
+    r"\b(say|said|tell|told|state|stated|think|thinks|describe|described|claim|claimed|comment|"
+    r"dett[oa]|dire|detto|dichiarato|affermato|spiegato|pensa|descritto|commentato|sostenuto)\b",
+    re.IGNORECASE,
+)
+_QUOTE_MARKS = "“”«»\""
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    source: str
+    title: str
+    date: str | None
+    text: str
+    quote: str
+    start: int
+    end: int
+    quote_start: int
+    quote_end: int
+    outlet: str | None = None
+    chunk_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n, "source": self.source, "title": self.title, "date": self.date, "text": self.text,
+            "quote": self.quote, "start": self.start, "end": self.end, "quote_start": self.quote_start,
+            "quote_end": self.quote_end, "outlet": self.outlet, "chunk_id": self.chunk_id,
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    citations: tuple[Citation, ...]
+    abstained: bool
+    mode: str = "extractive"
+    warnings: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.text,
+            "citations": [c.as_dict() for c in self.citations],
+            "abstained": self.abstained,
+            "mode": self.mode,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of a retrieved passage, with the evidence that it answers the question."""
+
+    doc: Document
+    start: int  # offsets inside the passage
+    end: int
+    dense: float
+    lexical: float
+    names: float
+    retrieval: float
+    speaker: bool
+    caption: bool
+    score: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.doc.page_content[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class QuestionFacts:
+    """What the question asks about: its names, content words and whose words it wants."""
+
+    text: str
+    lang: str
+    names: tuple[str, ...]
+    speaker: str | None
+    stems: frozenset[str]
+    grams: frozenset[str]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def analyse_question(question: str, lang: str, corpus_langs: tuple[str, ...] = ("it", "en")) -> QuestionFacts:
+    found = names(question)
+    first_word = question.strip().split()[0] if question.strip() else ""
+    # The first word is capitalised anyway; it counts as a name only if it is not a plain word.
+    required = tuple(n for i, n in enumerate(found) if not (i == 0 and n == first_word.strip("¿¡\"“«(")))
+    speaker = required[-1] if required and _SAY_QUESTION.search(question) else None
+    if speaker:
+        # "What did Yuri Ushakov say": the surname is the name used in the articles.
+        speaker = required[[i for i, n in enumerate(required) if n == speaker][0]]
+    langs = tuple(dict.fromkeys((lang, *corpus_langs)))
+    return QuestionFacts(
+        text=question,
+        lang=lang,
+        names=required,
+        speaker=_subject_name(question, required) if speaker else None,
+        stems=frozenset(stems(question, langs)),
+        grams=frozenset(char_grams(question)),
+    )
+
+
+def _subject_name(question: str, required: tuple[str, ...]) -> str:
+    """The name nearest before the speech verb ("What did Ushakov say" -> "Ushakov")."""
+    verb = _SAY_QUESTION.search(question)
+    before = [n for n in required if question.find(n) < (verb.start() if verb else len(question))]
+    return (before or list(required))[-1]
+
+
+def mentions(name: str, text: str) -> bool:
+    """Whether `text` names `name`, allowing spelling variants (Zelensky/Zelenskyj, Moscow/Mosca)."""
+    target = fold(name)
+    key = name_key(name)
+    for word in re.findall(r"\w+", text):
+        folded = fold(word)
+        if folded == target:
+            return True
+        if word[:1].isupper() and name_key(word) == key:
+            return True
+        common = len(_common_prefix(folded, target))
+        if common >= max(4, len(target) - 3) and common >= len(folded) - 3:
+            return True
+    return False
+
+
+def _common_prefix(a: str, b: str) -> str:
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    return a[:i]
+
+
+def is_speaker(name: str, sentence: str, previous: str = "") -> bool:
+    """`name` says this sentence: named beside a speech verb, or quoted right after being named."""
+    if mentions(name, sentence) and _SPEECH.search(sentence):
+        return True
+    quoted = sentence.lstrip()[:1] in _QUOTE_MARKS
+    return quoted and bool(previous) and mentions(name, previous)
+
+
+class ExtractiveAnswerer:
+    """Composes an answer from verbatim quotes of retrieved passages, or abstains."""
+
+    def __init__(
+        self,
+        embeddings: SentenceTransformerEmbeddings,
+        max_quotes: int = 3,
+        min_evidence: float = 0.42,
+        relative_margin: float = 0.12,
+    ) -> None:
+        self.embeddings = embeddings
+        self.max_quotes = max_quotes
+        self.min_evidence = min_evidence
+        self.relative_margin = relative_margin
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    def answer(self, facts: QuestionFacts, passages: list[Document]) -> Answer:
+        candidates = self.candidates(facts, passages)
+        chosen, why = self.select(facts, candidates)
+        if not chosen:
+            logger.info("abstaining: %s", why)
+            return Answer(ABSTENTIONS.get(facts.lang, ABSTENTIONS["en"]), (), True)
+        citations = []
+        parts = []
+        for n, cand in enumerate(chosen, start=1):
+            meta = cand.doc.metadata
+            offset = int(meta.get("start", 0))
+            citations.append(
+                Citation(
+                    n=n, source=str(meta.get("source", "")), title=str(meta.get("title", "")),
+                    date=meta.get("date"), text=cand.doc.page_content, quote=cand.text,
+                    start=offset, end=int(meta.get("end", offset + len(cand.doc.page_content))),
+                    quote_start=offset + cand.start, quote_end=offset + cand.end,
+                    outlet=meta.get("outlet"), chunk_id=meta.get("chunk_id"),
+                )
+            )
+            parts.append(f"{cand.text} [{n}]")
+        frame = FRAMES.get(facts.lang, FRAMES["en"])
+        return Answer(f"{frame} " + " ".join(parts), tuple(citations), False)
+
+    def candidates(self, facts: QuestionFacts, passages: list[Document]) -> list[Candidate]:
+        """Every distinct sentence of the passages, scored."""
+        seen: set[tuple[str, int]] = set()
+        raw: list[tuple[Document, int, int, bool]] = []
+        for doc in passages:
+            spans = split_sentences(doc.page_content)
+            base = int(doc.metadata.get("start", 0))
+            previous = ""
+            for span in spans:
+                key = (str(doc.metadata.get("source")), base + span.start)
+                sentence = doc.page_content[span.start : span.end]
+                if key not in seen and len(content_words(sentence)) >= 3:
+                    seen.add(key)
+                    speaker = bool(facts.speaker) and is_speaker(facts.speaker or "", sentence, previous)
+                    raw.append((doc, span.start, span.end, speaker))
+                previous = sentence
+        if not raw:
+            return []
+        texts = [doc.page_content[s:e] for doc, s, e, _ in raw]
+        dense = self._similarities(facts.text, texts)
+        top_retrieval = max((float(d.metadata.get("score", 0.0)) for d in passages), default=1.0) or 1.0
+        scored = []
+        for (doc, start, end, speaker), text, sim in zip(raw, texts, dense, strict=True):
+            cand = Candidate(
+                doc=doc, start=start, end=end, dense=float(sim),
+                lexical=self._lexical(facts, text, str(doc.metadata.get("lang", ""))),
+                names=self._names(facts, text),
+                retrieval=float(doc.metadata.get("score", 0.0)) / top_retrieval,
+                speaker=speaker, caption=doc.metadata.get("kind") == "caption",
+            )
+            scored.append(_with_score(cand))
+        return sorted(scored, key=lambda c: -c.score)
+
+    def select(self, facts: QuestionFacts, candidates: list[Candidate]) -> tuple[list[Candidate], str]:
+        """The quotes to answer with, or none and the reason to abstain."""
+        if not candidates:
+            return [], "no passages retrieved"
+        context = " ".join({c.doc.page_content for c in candidates})
+        if facts.names and not any(mentions(n, context) for n in facts.names):
+            return [], f"none of {list(facts.names)} is in the retrieved passages"
+        if facts.speaker and not mentions(facts.speaker, context):
+            return [], f"{facts.speaker} is not in the retrieved passages"
+        best = candidates[0]
+        if evidence(best) < self.min_evidence:
+            return [], f"best evidence {evidence(best):.2f} below {self.min_evidence}"
+        limit = self.max_quotes + (1 if facts.speaker else 0)
+        chosen = [best]
+        for cand in candidates[1:]:
+            if len(chosen) >= limit:
+                break
+            if cand.score < best.score - self.relative_margin or evidence(cand) < self.min_evidence:
+                continue
+            if facts.speaker and best.speaker and not cand.speaker:
+                continue
+            chosen.append(cand)
+        if facts.speaker:
+            chosen = _gather_statements(chosen, candidates, limit, self.min_evidence)
+        return chosen, ""
+
+    def _similarities(self, question: str, texts: list[str]) -> np.ndarray:
+        vectors = self._encode_cached([question, *texts])
+        return vectors[1:] @ vectors[0]
+
+    def _encode_cached(self, texts: list[str]) -> np.ndarray:
+        with self._cache_lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            encoded = self.embeddings.encode(missing)
+            with self._cache_lock:
+                for text, vector in zip(missing, encoded, strict=True):
+                    self._cache[text] = vector
+                while len(self._cache) > 20_000:
+                    self._cache.popitem(last=False)
+        with self._cache_lock:
+            return np.stack([self._cache[t] for t in texts])
+
+    @staticmethod
+    def _lexical(facts: QuestionFacts, text: str, lang: str) -> float:
+        if not facts.stems and not facts.grams:
+            return 0.0
+        sentence_stems = set(stems(text, (lang or facts.lang,)))
+        word_overlap = len(facts.stems & sentence_stems) / max(len(set(content_words(facts.text))), 1)
+        gram_overlap = len(facts.grams & set(char_grams(text))) / max(len(facts.grams), 1)
+        return min(1.0, max(word_overlap, gram_overlap))
+
+    @staticmethod
+    def _names(facts: QuestionFacts, text: str) -> float:
+        if not facts.names:
+            return 0.0
+        return sum(mentions(n, text) for n in facts.names) / len(facts.names)
+
+
+def evidence(cand: Candidate) -> float:
+    """How strongly one sentence answers the question, on an absolute scale."""
+    return cand.dense + 0.5 * cand.lexical + 0.2 * cand.names
+
+
+def _with_score(cand: Candidate) -> Candidate:
+    score = evidence(cand) + 0.25 * cand.retrieval + (0.3 if cand.speaker else 0.0) - (0.15 if cand.caption else 0.0)
+    return Candidate(**{**cand.__dict__, "score": score})
+
+
+def _gather_statements(chosen: list[Candidate], candidates: list[Candidate], limit: int, floor: float) -> list[Candidate]:
+    """For "what did X say": X's statements, from every article that has one."""
+    statements = [c for c in candidates if c.speaker and evidence(c) >= floor * 0.8]
+    if not statements:
+        return chosen
+    picked: list[Candidate] = []
+    for source in dict.fromkeys(str(c.doc.metadata.get("source")) for c in statements):
+        picked.append(next(c for c in statements if str(c.doc.metadata.get("source")) == source))
+    for cand in statements:
+        if len(picked) >= limit:
+            break
+        if cand not in picked:
+            picked.append(cand)
+    return sorted(picked[:limit], key=lambda c: -c.score)

@@ -1,0 +1,139 @@
+"""Chunking: sentence-aware, overlapping chunks that never cross a dropped line or a caption.
+
+Sentences are found with offsets, so every chunk is an exact slice of the document text:
+`doc.text[chunk.start:chunk.end] == chunk.text`.
+
+Usage:
+    >>> spans = split_sentences("Ha detto: “Va bene. Grazie”. Poi è partito per Roma.")
+    >>> len(spans)
+    2
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.loading import LoadedDocument, Segment
+
+# Abbreviations after which a full stop does not end a sentence (Italian and English).
+ABBREVIATIONS = frozenset(
+    "sig sigg sig.ra dott dott.ssa prof prof.ssa ing avv on sen gen col cap magg ten mons s.p.a spa ecc"
+    " es pag pagg art artt cfr vol nr n tel ca circa mr mrs ms dr st jr sr vs etc e.g i.e inc ltd co corp"
+    " jan feb mar apr jun jul aug sep sept oct nov dec gen febb apr giu lug ago sett ott dic no p"
+    " u.s u.k u.e d.c".split()
+)
+_CLOSING_OF = {"“": "”", "«": "»"}
+# A parenthesis after a full stop is a credit or an aside, not a new sentence.
+_BOUNDARY = re.compile(r"[.!?…]+[”\"»’')\]]*(?=\s+[\"“«‘]?[A-ZÀ-ÖØ-Þ0-9])|\n+")
+_MAX_OPEN_QUOTE = 600
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+    start: int
+    end: int
+    kind: str
+    index: int
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentence spans of `text[start:end]`, whitespace trimmed; quotations stay whole."""
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    sentence_start = start
+    for match in _BOUNDARY.finditer(text, start, end):
+        cut = match.end() if match.group()[0] != "\n" else match.start()
+        if match.group()[0] != "\n":
+            if _ends_with_abbreviation(text, sentence_start, match.start()):
+                continue
+            if _inside_quotation(text, sentence_start, cut):
+                continue
+        _append_trimmed(spans, text, sentence_start, cut)
+        sentence_start = match.end()
+    _append_trimmed(spans, text, sentence_start, end)
+    return spans
+
+
+def _ends_with_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word = re.search(r"([\w.]+)$", text[sentence_start:dot])
+    if not word:
+        return False
+    token = word.group(1).lower()
+    # A lone capital is an initial ("J. Kushner"), unless it ends a longer sentence.
+    return token in ABBREVIATIONS or (len(token) == 1 and token.isalpha() and dot - sentence_start > 1)
+
+
+def _inside_quotation(text: str, sentence_start: int, cut: int) -> bool:
+    depth = 0
+    opened_at = 0
+    straight_open = False
+    for i in range(sentence_start, cut):
+        ch = text[i]
+        if ch in _CLOSING_OF:
+            if depth == 0:
+                opened_at = i
+            depth += 1
+        elif ch in ("”", "»") and depth:
+            depth -= 1
+        elif ch == '"':
+            straight_open = not straight_open
+            opened_at = i
+    still_open = depth > 0 or straight_open
+    return still_open and cut - opened_at < _MAX_OPEN_QUOTE
+
+
+def _append_trimmed(spans: list[Span], text: str, start: int, end: int) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if stripped:
+        offset = start + piece.index(stripped)
+        spans.append(Span(offset, offset + len(stripped)))
+
+
+def chunk_document(doc: LoadedDocument, target_chars: int = 450, overlap_sentences: int = 1) -> list[Chunk]:
+    """Overlapping chunks of whole sentences, each inside one segment of `doc`."""
+    chunks: list[Chunk] = []
+    for segment in doc.segments:
+        for start, end in _segment_windows(doc.text, segment, target_chars, overlap_sentences):
+            chunks.append(Chunk(doc.text[start:end], start, end, segment.kind, len(chunks)))
+    return chunks
+
+
+def _segment_windows(text: str, segment: Segment, target: int, overlap: int) -> list[tuple[int, int]]:
+    sentences = _bounded(text, split_sentences(text, segment.start, segment.end), target)
+    windows: list[tuple[int, int]] = []
+    first = 0
+    while first < len(sentences):
+        last = first
+        while last + 1 < len(sentences) and sentences[last + 1].end - sentences[first].start <= target:
+            last += 1
+        windows.append((sentences[first].start, sentences[last].end))
+        if last + 1 >= len(sentences):
+            break
+        first = max(first + 1, last + 1 - overlap)
+    return windows
+
+
+def _bounded(text: str, sentences: list[Span], target: int) -> list[Span]:
+    """Very long sentences are cut at word boundaries so no chunk is far over the target."""
+    limit = 2 * target
+    out: list[Span] = []
+    for span in sentences:
+        start = span.start
+        while span.end - start > limit:
+            cut = text.rfind(" ", start + target // 2, start + target)
+            cut = cut if cut > start else start + target
+            out.append(Span(start, cut))
+            start = cut + 1
+        out.append(Span(start, span.end))
+    return out

@@ -1,0 +1,135 @@
+"""The `rag` command: ingest, ask, search, eval, reindex.
+
+Usage errors exit 2; rag's own errors print their message (which says how to fix them) and exit 1.
+
+    rag ingest [PATH...]          # default: corpus/
+    rag ask "What did Ushakov say about territory?" [--json]
+    rag search "Ushakov territori" [-k N] [--json]
+    rag eval ../shared/eval/seed_qa_dev.json [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import QuestionError, RagError
+
+logger = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Question answering over news articles.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="index articles (.txt, .md, .html files or folders)")
+    ingest.add_argument("paths", nargs="*", type=Path, default=[Path("corpus")])
+
+    ask = commands.add_parser("ask", help="answer a question with cited passages")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the full result as JSON")
+    ask.add_argument("--source", action="append", dest="sources", help="only this source (repeatable)")
+    ask.add_argument("--date-from", help="only articles dated on or after YYYY-MM-DD")
+    ask.add_argument("--date-to", help="only articles dated on or before YYYY-MM-DD")
+
+    search = commands.add_parser("search", help="show the passages retrieved for a query")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=None, help="how many passages")
+    search.add_argument("--json", action="store_true")
+
+    evaluate = commands.add_parser("eval", help="measure retrieval (SQuAD format) or answers (seed-QA format)")
+    evaluate.add_argument("file", type=Path)
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
+
+    commands.add_parser("reindex", help="rebuild the index (e.g. after changing RAG_EMBEDDING_MODEL)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+        return _COMMANDS[args.command](args, settings)
+    except QuestionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.indexing import ingest
+
+    report = ingest(args.paths, settings)
+    for line in report.lines():
+        print(line)
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.chain import build_chain
+
+    filters = {"sources": [str(Path(s).resolve()) for s in args.sources] if args.sources else None,
+               "date_from": args.date_from, "date_to": args.date_to}
+    result = build_chain(settings).invoke({"question": args.question, "chat_history": [], "filters": filters})
+    if args.json:
+        print(json.dumps(dict(result), ensure_ascii=False, indent=2))
+        return 0
+    print(result["answer"])
+    for citation in result["citations"]:
+        print(f"\n[{citation['n']}] {citation['title']} ({citation['date'] or 'undated'}) {citation['source']}")
+        print(f"    “{citation['quote']}”")
+    for warning in result["warnings"]:
+        print(f"\nnote: {warning}", file=sys.stderr)
+    return 0
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.chain import clean_question
+    from rag.retrieval import build_retriever
+
+    query, _ = clean_question(args.query, settings.max_question_chars)
+    found = build_retriever(settings).search(query, k=args.k or settings.k)
+    rows: list[dict[str, Any]] = [{**doc.metadata, "text": doc.page_content} for doc, _ in found]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    for rank, row in enumerate(rows, start=1):
+        print(f"{rank}. {row['score']:.3f}  {row['title']} · {row['chunk_id']}")
+        print(f"   {row['text']}\n")
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.evaluation import evaluate_file
+
+    if not args.file.is_file():
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return 2
+    result = evaluate_file(args.file, settings, limit=args.limit)
+    print(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if args.json else result.table())
+    return 0
+
+
+def _reindex(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.indexing import reindex
+
+    for line in reindex(settings).lines():
+        print(line)
+    return 0
+
+
+_COMMANDS = {"ingest": _ingest, "ask": _ask, "search": _search, "eval": _eval, "reindex": _reindex}
+
+if __name__ == "__main__":
+    sys.exit(main())

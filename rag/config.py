@@ -1,0 +1,57 @@
+"""Settings: read once from `RAG_*` environment variables (or a `.env` file) and passed down.
+
+No other module reads the environment.
+
+Usage:
+    >>> from rag import Settings
+    >>> settings = Settings(k=8)
+    >>> settings.k
+    8
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Every knob of rag, with the `RAG_` environment prefix (e.g. `RAG_K=8`)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore", frozen=True)
+
+    persist_dir: Path = Field(Path(".rag"), description="Folder of the embedded store and indexes.")
+    chroma_url: str | None = Field(None, description="Chroma server URL; embedded store when unset.")
+    chroma_token: SecretStr | None = Field(None, description="Token for a Chroma server that needs one.")
+    collection: str = Field("articles", description="Chroma collection name.")
+    embedding_model: str = Field(
+        BUNDLED_MODEL,
+        description="sentence-transformers model name or local path; the default is bundled.",
+    )
+    embedding_batch_size: int = Field(32, ge=1)
+    llm: str = Field("extractive", description="'extractive', 'ollama:<model>' or 'openai:<model>'.")
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(12.0, gt=0)
+    k: int = Field(6, ge=1, le=100, description="Passages retrieved for an answer.")
+    chunk_chars: int = Field(450, ge=80, description="Target chunk length in characters.")
+    chunk_overlap_sentences: int = Field(1, ge=0, le=3)
+    max_file_bytes: int = Field(10_000_000, ge=1, description="Files larger than this are skipped.")
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are cut to this.")
+    progress: bool = Field(True, description="Show a progress bar on long ingests.")
+
+    @field_validator("llm")
+    @classmethod
+    def _known_llm(cls, value: str) -> str:
+        if value == "extractive" or value.split(":", 1)[0] in {"ollama", "openai"} and ":" in value:
+            return value
+        raise ValueError("RAG_LLM must be 'extractive', 'ollama:<model>' or 'openai:<model>'")
+
+    @property
+    def store_location(self) -> str:
+        """Where the vectors live, for messages and the UI's status."""
+        return self.chroma_url or str(self.persist_dir.resolve() / "chroma")

@@ -1,0 +1,316 @@
+"""Loading: files on disk -> `LoadedDocument`s with metadata and the spans worth indexing.
+
+Plain text, Markdown (optional YAML front matter) and HTML (main text through trafilatura) are
+read. Boilerplate lines (calls to action, app downloads, "listen to this article") are dropped by
+general rules; photo captions are kept as their own segments, marked `caption`. Offsets always
+index `LoadedDocument.text`, which for `.txt`/`.md` is the file as `Path.read_text()` returns it.
+
+Usage:
+    >>> doc = load_file(Path("corpus/2025-12-03-putin-witkoff-cremlino.txt"))  # doctest: +SKIP
+    >>> doc.date, doc.lang
+    ('2025-12-03', 'it')
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.errors import RagError
+from rag.language import detect_language
+
+logger = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES
+META_SUFFIX = ".meta.json"
+
+
+class LoadError(RagError):
+    """A file cannot be ingested; the message is the reason shown in the ingest report."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A span of `LoadedDocument.text` worth indexing."""
+
+    start: int
+    end: int
+    kind: str  # "title" | "body" | "caption"
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    source: str
+    text: str
+    segments: tuple[Segment, ...]
+    title: str
+    lang: str
+    date: str | None = None
+    url: str | None = None
+    outlet: str | None = None
+    dropped_lines: tuple[str, ...] = field(default=(), repr=False)
+
+
+_DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(\S.*?)\s*$", re.IGNORECASE)
+# Calls to action and player/app chrome, in the languages the corpus and its readers use.
+_CALL_TO_ACTION = re.compile(
+    r"click here|clicca qui|tap here|tocca qui|scarica(re)? l[’']app|download (the|our) app|"
+    r"get the app|subscribe|iscriviti|abbonati|sign up|registrati|follow us|seguici|newsletter|"
+    r"listen to (this|the) articles?|ascolta(re)? (gli |l[’'])?articol|puoi ascoltare|"
+    r"read more|leggi anche|leggi di più|continua a leggere|share this|condividi|"
+    r"advertisement|pubblicità|riproduzione riservata|all rights reserved|©",
+    re.IGNORECASE,
+)
+_CREDIT = re.compile(
+    r"\b(foto|photo|getty|images?|ap|afp|reuters|ansa|epa|sputnik|anadolu|tramite|via|credit|"
+    r"courtesy|shutterstock|lapresse|pool)\b|\w/\w",
+    re.IGNORECASE,
+)
+_TRAILING_PARENS = re.compile(r"\(([^()]*)\)\s*$")
+_MAX_BOILERPLATE_WORDS = 25
+
+
+def is_boilerplate(line: str) -> bool:
+    """A short line that shouts or asks the reader to do something."""
+    if len(line.split()) > _MAX_BOILERPLATE_WORDS:
+        return False
+    letters = [c for c in line if c.isalpha()]
+    shouting = len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.7
+    return shouting or bool(_CALL_TO_ACTION.search(line))
+
+
+def is_caption(line: str) -> bool:
+    """A paragraph that ends with a photo credit in parentheses."""
+    credit = _TRAILING_PARENS.search(line)
+    return bool(credit and _CREDIT.search(credit.group(1)))
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand folders into supported files; name what cannot be read and why."""
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+            )
+            files.extend(found)
+        elif path.is_file():
+            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                files.append(path)
+            else:
+                skipped.append((str(path), f"unsupported file type '{path.suffix}' (use .txt, .md or .html)"))
+        else:
+            skipped.append((str(path), "no such file or folder"))
+    return files, skipped
+
+
+def decode(data: bytes) -> str:
+    """Bytes -> text: BOMs first, then UTF-8, then charset detection; newlines as read_text() gives."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = data.decode("utf-16")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = _detect_and_decode(data)
+    if "\x00" in text or _control_ratio(text) > 0.05:
+        raise LoadError("binary content, not text")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _detect_and_decode(data: bytes) -> str:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise LoadError("binary content, not text (no text encoding fits)")
+    logger.info("decoded as %s", best.encoding)
+    return str(best)
+
+
+def _control_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f")
+    return controls / len(text)
+
+
+def load_file(path: Path, max_bytes: int = 10_000_000) -> LoadedDocument:
+    """Read one file; raise `LoadError` with the reason when it cannot be ingested."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LoadError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (RAG_MAX_FILE_BYTES)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"cannot read: {exc.strerror or exc}") from exc
+    if not data.strip():
+        raise LoadError("empty file")
+    suffix = path.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        text, meta = _html_text(decode(data))
+    else:
+        text = decode(data)
+        meta = {}
+    front_end = 0
+    if suffix in MARKDOWN_SUFFIXES:
+        meta, front_end = _front_matter(text)
+    meta.update(_sidecar(path))
+    return build_document(str(path), text, meta, body_from=front_end, markdown=suffix in MARKDOWN_SUFFIXES)
+
+
+def build_document(
+    source: str, text: str, meta: dict[str, str] | None = None, *, body_from: int = 0, markdown: bool = False
+) -> LoadedDocument:
+    """Segment `text` into title/body/caption spans and fill in metadata."""
+    meta = dict(meta or {})
+    segments: list[Segment] = []
+    dropped: list[str] = []
+    run: list[tuple[int, int]] = []  # consecutive body lines, merged into one segment
+
+    def close_run() -> None:
+        if run:
+            segments.append(Segment(run[0][0], run[-1][1], "body"))
+            run.clear()
+
+    first = True
+    for start, end in _content_lines(text, body_from):
+        line = text[start:end]
+        if first:
+            first = False
+            header = _DATE_HEADER.match(line)
+            if header:
+                meta.setdefault("date", header.group(1))
+                meta.setdefault("title", header.group(2))
+                title_start = start + header.start(2)
+                segments.append(Segment(title_start, title_start + len(header.group(2)), "title"))
+                continue
+        if markdown and line.startswith("#"):
+            close_run()
+            heading = line.lstrip("#").strip()
+            if heading:
+                meta.setdefault("title", heading)
+                offset = start + line.index(heading)
+                segments.append(Segment(offset, offset + len(heading), "title"))
+            continue
+        if is_boilerplate(line) or (markdown and line.startswith("![")):
+            close_run()
+            dropped.append(line)
+        elif is_caption(line):
+            close_run()
+            segments.append(Segment(start, end, "caption"))
+        else:
+            run.append((start, end))
+    close_run()
+    if not any(s.kind != "caption" for s in segments) and not segments:
+        raise LoadError("no article text left after removing boilerplate")
+    body = " ".join(text[s.start : s.end] for s in segments if s.kind == "body") or text
+    title = meta.get("title") or _fallback_title(body)
+    return LoadedDocument(
+        source=source,
+        text=text,
+        segments=tuple(segments),
+        title=str(title),
+        lang=str(meta.get("lang") or detect_language(body[:3000])),
+        date=_iso_date(meta.get("date")),
+        url=meta.get("url"),
+        outlet=meta.get("outlet"),
+        dropped_lines=tuple(dropped),
+    )
+
+
+def _content_lines(text: str, begin: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each non-blank line from `begin`, surrounding whitespace excluded."""
+    for match in re.finditer(r"[^\n]+", text[begin:]):
+        raw = match.group()
+        stripped = raw.strip().lstrip("\ufeff")
+        if stripped:
+            offset = begin + match.start() + raw.index(stripped)
+            yield offset, offset + len(stripped)
+
+
+def _fallback_title(body: str, limit: int = 90) -> str:
+    first = re.split(r"(?<=[.!?])\s", body.strip(), maxsplit=1)[0]
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _iso_date(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    match = re.search(r"\d{4}-\d{2}-\d{2}", str(value))
+    return match.group() if match else None
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], int]:
+    match = re.match(r"\A\ufeff?---\n(.*?)\n---[ \t]*(\n|\Z)", text, re.DOTALL)
+    if not match:
+        return {}, 0
+    import yaml
+
+    try:
+        data = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        logger.warning("ignoring unreadable front matter: %s", exc)
+        return {}, match.end()
+    if not isinstance(data, dict):
+        return {}, match.end()
+    return {k: str(v) for k, v in data.items() if k in {"title", "date", "url", "outlet", "lang"} and v}, match.end()
+
+
+def _sidecar(path: Path) -> dict[str, str]:
+    meta_path = path.with_name(path.name + META_SUFFIX)
+    if not meta_path.is_file():
+        return {}
+    try:
+        data = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        logger.warning("ignoring unreadable %s: %s", meta_path, exc)
+        return {}
+    return {k: str(v) for k, v in data.items() if k in {"title", "date", "url", "outlet", "lang"} and v}
+
+
+_HIDDEN_XPATH = (
+    "//script|//style|//noscript|//template|//iframe|//object|//embed|//svg|//form|//*[@hidden]"
+    "|//*[@aria-hidden='true']"
+    "|//*[contains(translate(@style,'DISPLAYNOEVSBTH :','displaynoevsbth'),'display:none')]"
+    "|//*[contains(translate(@style,'DISPLAYNOEVSBTH :','displaynoevsbth'),'visibility:hidden')]"
+)
+
+
+def _html_text(html: str) -> tuple[str, dict[str, str]]:
+    """Main text of an article page; scripts, styles and hidden elements never reach it."""
+    import lxml.html
+    import trafilatura
+
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError) as exc:
+        raise LoadError(f"unreadable HTML: {exc}") from exc
+    for element in tree.xpath(_HIDDEN_XPATH):
+        element.drop_tree()
+    cleaned = lxml.html.tostring(tree, encoding="unicode")
+    text = trafilatura.extract(cleaned, include_comments=False, include_tables=True, include_links=False)
+    if not text:
+        body = tree.find("body")
+        text = "\n".join(t.strip() for t in (body if body is not None else tree).itertext() if t.strip())
+    if not text.strip():
+        raise LoadError("no article text found in the HTML")
+    meta: dict[str, str] = {}
+    found = trafilatura.extract_metadata(cleaned)
+    if found is not None:
+        for key, attr in (("title", "title"), ("date", "date"), ("url", "url"), ("outlet", "sitename")):
+            value = getattr(found, attr, None)
+            if value:
+                meta[key] = str(value)
+    return text, meta

@@ -1,0 +1,307 @@
+"""Store: the Chroma collection (embedded or server), its record manager and its generation.
+
+The collection's metadata records which embedding model built it; opening it with another model
+raises `EmbeddingModelMismatchError`. Every ingest that changes the collection writes a new
+`rag_generation`, so readers in any process know when their BM25 index is stale.
+
+Usage:
+    >>> store = ArticleStore(Settings(), embeddings)  # doctest: +SKIP
+    >>> store.vector_store().similarity_search("Ushakov", k=2)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from langchain_chroma import Chroma
+from langchain_core.indexing import RecordManager
+
+from rag.config import Settings
+from rag.embeddings import SentenceTransformerEmbeddings
+from rag.errors import ConfigurationError, EmbeddingModelMismatchError, IndexMissingError, StoreBusyError
+
+logger = logging.getLogger(__name__)
+
+MODEL_KEY = "rag_embedding_model"
+GENERATION_KEY = "rag_generation"
+_PAGE = 5000
+
+
+class SQLiteRecordManager(RecordManager):
+    """LangChain record manager in one SQLite file: which chunk ids each source produced."""
+
+    def __init__(self, namespace: str, path: Path) -> None:
+        super().__init__(namespace)
+        self.path = path
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self.path, timeout=30)
+        try:
+            with connection:
+                yield connection
+        finally:
+            connection.close()
+
+    def create_schema(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS records (namespace TEXT NOT NULL, key TEXT NOT NULL,"
+                " group_id TEXT, updated_at REAL NOT NULL, PRIMARY KEY (namespace, key))"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS records_group ON records (namespace, group_id)")
+
+    async def acreate_schema(self) -> None:
+        self.create_schema()
+
+    def get_time(self) -> float:
+        return time.time()
+
+    async def aget_time(self) -> float:
+        return self.get_time()
+
+    def update(
+        self,
+        keys: Sequence[str],
+        *,
+        group_ids: Sequence[str | None] | None = None,
+        time_at_least: float | None = None,
+    ) -> None:
+        if group_ids is not None and len(keys) != len(group_ids):
+            raise ValueError("Length of keys must match length of group_ids")
+        now = self.get_time()
+        if time_at_least and time_at_least > now:
+            raise ValueError("time_at_least must be in the past")
+        with self._connect() as db:
+            if group_ids is None:
+                db.executemany(
+                    "INSERT INTO records (namespace, key, group_id, updated_at) VALUES (?, ?, NULL, ?)"
+                    " ON CONFLICT (namespace, key) DO UPDATE SET updated_at = excluded.updated_at",
+                    [(self.namespace, key, now) for key in keys],
+                )
+            else:
+                db.executemany(
+                    "INSERT OR REPLACE INTO records (namespace, key, group_id, updated_at) VALUES (?, ?, ?, ?)",
+                    [(self.namespace, key, group, now) for key, group in zip(keys, group_ids, strict=True)],
+                )
+
+    async def aupdate(
+        self,
+        keys: Sequence[str],
+        *,
+        group_ids: Sequence[str | None] | None = None,
+        time_at_least: float | None = None,
+    ) -> None:
+        self.update(keys, group_ids=group_ids, time_at_least=time_at_least)
+
+    def exists(self, keys: Sequence[str]) -> list[bool]:
+        found: set[str] = set()
+        with self._connect() as db:
+            for i in range(0, len(keys), 500):
+                part = list(keys[i : i + 500])
+                marks = ",".join("?" * len(part))
+                rows = db.execute(
+                    f"SELECT key FROM records WHERE namespace = ? AND key IN ({marks})", [self.namespace, *part]
+                )
+                found.update(row[0] for row in rows)
+        return [key in found for key in keys]
+
+    async def aexists(self, keys: Sequence[str]) -> list[bool]:
+        return self.exists(keys)
+
+    def list_keys(
+        self,
+        *,
+        before: float | None = None,
+        after: float | None = None,
+        group_ids: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[str]:
+        query = "SELECT key FROM records WHERE namespace = ?"
+        params: list[Any] = [self.namespace]
+        if before is not None:
+            query += " AND updated_at < ?"
+            params.append(before)
+        if after is not None:
+            query += " AND updated_at > ?"
+            params.append(after)
+        if group_ids is not None:
+            query += f" AND group_id IN ({','.join('?' * len(group_ids))})"
+            params.extend(group_ids)
+        if limit:
+            query += " LIMIT ?"
+            params.append(limit)
+        with self._connect() as db:
+            return [row[0] for row in db.execute(query, params)]
+
+    async def alist_keys(
+        self,
+        *,
+        before: float | None = None,
+        after: float | None = None,
+        group_ids: Sequence[str] | None = None,
+        limit: int | None = None,
+    ) -> list[str]:
+        return self.list_keys(before=before, after=after, group_ids=group_ids, limit=limit)
+
+    def delete_keys(self, keys: Sequence[str]) -> None:
+        with self._connect() as db:
+            db.executemany("DELETE FROM records WHERE namespace = ? AND key = ?", [(self.namespace, k) for k in keys])
+
+    async def adelete_keys(self, keys: Sequence[str]) -> None:
+        self.delete_keys(keys)
+
+    def groups(self) -> list[str]:
+        """Every source that has records."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT DISTINCT group_id FROM records WHERE namespace = ? AND group_id IS NOT NULL", [self.namespace]
+            )
+            return [row[0] for row in rows]
+
+
+class ArticleStore:
+    """The Chroma collection of article chunks plus the bookkeeping around it."""
+
+    def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self._client: Any = None
+        self._client_lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        with self._client_lock:
+            if self._client is None:
+                self._client = self._make_client()
+        return self._client
+
+    def _make_client(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if not self.settings.chroma_url:
+            path = self.settings.persist_dir / "chroma"
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        url = urlparse(self.settings.chroma_url)
+        if url.scheme not in {"http", "https"} or not url.hostname:
+            raise ConfigurationError(f"RAG_CHROMA_URL must look like http://host:8000, got {self.settings.chroma_url!r}")
+        headers = {}
+        if self.settings.chroma_token is not None:
+            headers["Authorization"] = f"Bearer {self.settings.chroma_token.get_secret_value()}"
+        return chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            headers=headers,
+            settings=chroma_settings,
+        )
+
+    @property
+    def record_manager(self) -> SQLiteRecordManager:
+        manager = SQLiteRecordManager(f"chroma/{self.settings.collection}", self.settings.persist_dir / "records.sqlite")
+        manager.create_schema()
+        return manager
+
+    def collection(self, create: bool = False) -> Any:
+        """The raw Chroma collection, checked against the configured embedding model."""
+        from chromadb.errors import NotFoundError
+
+        name = self.settings.collection
+        try:
+            collection = self.client.get_collection(name)
+        except (NotFoundError, ValueError) as exc:
+            if not create:
+                raise IndexMissingError(self.settings.store_location) from exc
+            collection = self.client.create_collection(
+                name,
+                metadata={MODEL_KEY: self.settings.embedding_model, GENERATION_KEY: "empty"},
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        stored = (collection.metadata or {}).get(MODEL_KEY)
+        if stored and stored != self.settings.embedding_model:
+            raise EmbeddingModelMismatchError(stored, self.settings.embedding_model)
+        return collection
+
+    def vector_store(self, create: bool = False) -> Chroma:
+        self.collection(create=create)
+        return Chroma(
+            collection_name=self.settings.collection,
+            embedding_function=self.embeddings,
+            client=self.client,
+            create_collection_if_not_exists=False,
+        )
+
+    def generation(self) -> str:
+        return str((self.collection().metadata or {}).get(GENERATION_KEY, ""))
+
+    def bump_generation(self) -> str:
+        collection = self.collection()
+        generation = uuid.uuid4().hex
+        metadata = dict(collection.metadata or {})
+        metadata[GENERATION_KEY] = generation
+        collection.modify(metadata=metadata)
+        return generation
+
+    def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """Every chunk's id, text and metadata, read page by page."""
+        collection = self.collection()
+        ids: list[str] = []
+        texts: list[str] = []
+        metadatas: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page = collection.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            if not page["ids"]:
+                break
+            ids.extend(page["ids"])
+            texts.extend(page["documents"])
+            metadatas.extend(dict(m or {}) for m in page["metadatas"])
+            offset += len(page["ids"])
+        return ids, texts, metadatas
+
+    def delete_collection(self) -> None:
+        from chromadb.errors import NotFoundError
+
+        try:
+            self.client.delete_collection(self.settings.collection)
+        except (NotFoundError, ValueError):
+            logger.info("collection %s did not exist", self.settings.collection)
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """One writer per store folder: a second one fails at once instead of waiting."""
+        from filelock import FileLock, Timeout
+
+        self.settings.persist_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.settings.persist_dir / "ingest.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout as exc:
+            raise StoreBusyError(
+                f"Another ingest is writing to {self.settings.persist_dir}; wait for it to finish and try again."
+            ) from exc
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+def open_store(settings: Settings) -> ArticleStore:
+    """The store for `settings`, sharing this process's loaded embedding model."""
+    from rag.embeddings import shared_embeddings
+
+    return ArticleStore(settings, shared_embeddings(settings.embedding_model, settings.embedding_batch_size))
