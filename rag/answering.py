@@ -27,7 +27,7 @@ from langchain_core.documents import Document
 
 from rag.chunking import split_sentences
 from rag.embeddings import SentenceTransformerEmbeddings
-from rag.language import char_grams, content_words, fold, name_key, names, stems
+from rag.language import char_grams, content_words, fold, name_key, names, stem, stems
 
 logger = logging.getLogger(__name__)
 
@@ -119,52 +119,68 @@ class QuestionFacts:
     lang: str
     names: tuple[str, ...]
     speaker: str | None
-    stems: frozenset[str]
+    terms: tuple[tuple[str, str], ...]  # (content word, its stem in the question's language)
+    stems: frozenset[str]  # content words stemmed in every corpus language
     grams: frozenset[str]
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def analyse_question(question: str, lang: str, corpus_langs: tuple[str, ...] = ("it", "en")) -> QuestionFacts:
     found = names(question)
-    first_word = question.strip().split()[0] if question.strip() else ""
-    # The first word is capitalised anyway; it counts as a name only if it is not a plain word.
-    required = tuple(n for i, n in enumerate(found) if not (i == 0 and n == first_word.strip("¿¡\"“«(")))
-    speaker = required[-1] if required and _SAY_QUESTION.search(question) else None
-    if speaker:
-        # "What did Yuri Ushakov say": the surname is the name used in the articles.
-        speaker = required[[i for i, n in enumerate(required) if n == speaker][0]]
+    # The first word is capitalised anyway ("Describe ..."); it is a name only if it recurs.
+    first = question.lstrip(" ¿¡\"“«(").split(" ", 1)[0]
+    required = tuple(dict.fromkeys(n for i, n in enumerate(found) if i > 0 or n != first))
+    speech = _SAY_QUESTION.search(question)
+    speaker = None
+    if speech and required:
+        # "What did Yuri Ushakov say": the name nearest before the verb is the speaker.
+        before = [n for n in required if question.find(n) < speech.start()]
+        speaker = (before or list(required))[-1]
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
     return QuestionFacts(
         text=question,
         lang=lang,
         names=required,
-        speaker=_subject_name(question, required) if speaker else None,
+        speaker=speaker,
+        terms=tuple(dict.fromkeys((word, stem(word, lang)) for word in content_words(question))),
         stems=frozenset(stems(question, langs)),
         grams=frozenset(char_grams(question)),
     )
 
 
-def _subject_name(question: str, required: tuple[str, ...]) -> str:
-    """The name nearest before the speech verb ("What did Ushakov say" -> "Ushakov")."""
-    verb = _SAY_QUESTION.search(question)
-    before = [n for n in required if question.find(n) < (verb.start() if verb else len(question))]
-    return (before or list(required))[-1]
+def coverage(facts: QuestionFacts, text: str, lang: str) -> float:
+    """Share of the question's content words that `text` contains (names in any spelling)."""
+    if not facts.terms:
+        return 0.0
+    present = set(stems(text, (lang,)))
+    folded_names = {fold(n) for n in facts.names}
+    hits = sum(
+        1 for word, term in facts.terms if term in present or (word in folded_names and mentions(word, text))
+    )
+    return hits / len(facts.terms)
 
 
 def mentions(name: str, text: str) -> bool:
-    """Whether `text` names `name`, allowing spelling variants (Zelensky/Zelenskyj, Moscow/Mosca)."""
-    target = fold(name)
+    """Whether `text` names `name`, allowing spelling variants (Zelensky/Zelenskyj, Kremlin/Cremlino)."""
+    target = _spelling(name)
     key = name_key(name)
     for word in re.findall(r"\w+", text):
-        folded = fold(word)
-        if folded == target:
+        spelled = _spelling(word)
+        if spelled == target:
             return True
-        if word[:1].isupper() and name_key(word) == key:
+        if len(key) >= 3 and word[:1].isupper() and name_key(word) == key:
             return True
-        common = len(_common_prefix(folded, target))
-        if common >= max(4, len(target) - 3) and common >= len(folded) - 3:
+        common = len(_common_prefix(spelled, target))
+        if common >= max(4, len(target) - 3) and common >= len(spelled) - 3:
             return True
     return False
+
+
+def _spelling(word: str) -> str:
+    """A spelling-neutral form: transliterations differ in k/c, y/j/i, w/v."""
+    return fold(word).translate(_TRANSLITERATION).replace("ph", "f")
+
+
+_TRANSLITERATION = str.maketrans({"k": "c", "y": "i", "j": "i", "w": "v"})
 
 
 def _common_prefix(a: str, b: str) -> str:
@@ -189,12 +205,14 @@ class ExtractiveAnswerer:
         self,
         embeddings: SentenceTransformerEmbeddings,
         max_quotes: int = 3,
-        min_evidence: float = 0.42,
+        min_evidence: float = 0.5,
+        min_coverage: float = 0.5,
         relative_margin: float = 0.12,
     ) -> None:
         self.embeddings = embeddings
         self.max_quotes = max_quotes
         self.min_evidence = min_evidence
+        self.min_coverage = min_coverage
         self.relative_margin = relative_margin
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -260,14 +278,10 @@ class ExtractiveAnswerer:
         """The quotes to answer with, or none and the reason to abstain."""
         if not candidates:
             return [], "no passages retrieved"
-        context = " ".join({c.doc.page_content for c in candidates})
-        if facts.names and not any(mentions(n, context) for n in facts.names):
-            return [], f"none of {list(facts.names)} is in the retrieved passages"
-        if facts.speaker and not mentions(facts.speaker, context):
-            return [], f"{facts.speaker} is not in the retrieved passages"
+        why = self.unanswerable(facts, candidates)
+        if why:
+            return [], why
         best = candidates[0]
-        if evidence(best) < self.min_evidence:
-            return [], f"best evidence {evidence(best):.2f} below {self.min_evidence}"
         limit = self.max_quotes + (1 if facts.speaker else 0)
         chosen = [best]
         for cand in candidates[1:]:
@@ -281,6 +295,27 @@ class ExtractiveAnswerer:
         if facts.speaker:
             chosen = _gather_statements(chosen, candidates, limit, self.min_evidence)
         return chosen, ""
+
+    def unanswerable(self, facts: QuestionFacts, candidates: list[Candidate]) -> str:
+        """Why the passages cannot answer the question, or "" when they can."""
+        passages = {id(c.doc): c.doc for c in candidates}.values()
+        context = " ".join(doc.page_content for doc in passages)
+        if facts.names:
+            found = [n for n in facts.names if mentions(n, context)]
+            # Half the names may be paraphrased away; none present means another story.
+            if 2 * len(found) < len(facts.names):
+                return f"the articles do not mention {', '.join(n for n in facts.names if n not in found)}"
+        if facts.speaker and not mentions(facts.speaker, context):
+            return f"the articles do not quote {facts.speaker}"
+        same_language = [doc for doc in passages if doc.metadata.get("lang") == facts.lang]
+        if same_language:
+            best_coverage = max(coverage(facts, doc.page_content, facts.lang) for doc in same_language)
+            if best_coverage < self.min_coverage:
+                return f"the passages hold {best_coverage:.0%} of the question's words"
+        best = candidates[0]
+        if evidence(best) < self.min_evidence:
+            return f"best evidence {evidence(best):.2f} is below {self.min_evidence}"
+        return ""
 
     def _similarities(self, question: str, texts: list[str]) -> np.ndarray:
         vectors = self._encode_cached([question, *texts])

@@ -86,10 +86,12 @@ class QuestionAnsweringChain:
         history = [(str(role), str(text)) for role, text in inputs.get("chat_history") or []]
         lang = detect_language(question)
         query = standalone_query(question, history)
+        facts = analyse_question(query, lang, self.retriever.lexical_index().languages)
         return {
             "question": question,
             "query": query,
             "lang": lang,
+            "facts": facts,
             "filters": dict(inputs.get("filters") or {}),
             "k": int(inputs.get("k") or self.settings.k),
             "warnings": warnings,
@@ -97,9 +99,11 @@ class QuestionAnsweringChain:
 
     def retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
         filters = state["filters"]
+        # A person's statements are spread over the articles: look wider, quote only theirs.
+        k = 2 * state["k"] if state["facts"].speaker else state["k"]
         found = self.retriever.search(
             state["query"],
-            k=state["k"],
+            k=k,
             sources=filters.get("sources"),
             date_from=filters.get("date_from"),
             date_to=filters.get("date_to"),
@@ -108,8 +112,7 @@ class QuestionAnsweringChain:
         return {**state, "passages": [doc for doc, _ in found]}
 
     def respond(self, state: dict[str, Any]) -> Answer:
-        facts = analyse_question(state["query"], state["lang"], self.retriever.lexical_index().languages)
-        answer = self.answerer.answer(facts, state["passages"])
+        answer = self.answerer.answer(state["facts"], state["passages"])
         return Answer(answer.text, answer.citations, answer.abstained, answer.mode, tuple(state["warnings"]) + answer.warnings)
 
     def stream_answer(self, states: Iterator[dict[str, Any]]) -> Iterator[AddableDict]:

@@ -140,3 +140,8 @@ def name_keys(text: str) -> list[str]:
 def names(text: str) -> list[str]:
     """Capitalised words that are not sentence-initial stopwords."""
     return [m.group() for m in _NAME.finditer(text) if fold(m.group()) not in STOPWORDS]
+
+
+def stem(word: str, lang: str) -> str:
+    """One folded word stemmed with the Snowball stemmer of `lang` (unchanged if none)."""
+    return _stem(fold(word), lang)
