@@ -7,6 +7,8 @@ Usage:
     >>> chain.invoke({"question": "What did Ushakov say about territory?", "chat_history": []})  # doctest: +SKIP
 """
 
+from rag.articles import ArticleInfo, IndexStatus, article_text, example_questions, index_status
+from rag.chain import build_chain
 from rag.config import Settings
 from rag.errors import (
     ConfigurationError,
@@ -17,10 +19,18 @@ from rag.errors import (
     RagError,
     StoreBusyError,
 )
-from rag.indexing import IngestReport, ingest
+from rag.indexing import IngestReport, ingest, reindex, remove
 from rag.retrieval import HybridRetriever, build_retriever
 
 __all__ = [
+    "ArticleInfo",
+    "IndexStatus",
+    "article_text",
+    "build_chain",
+    "example_questions",
+    "index_status",
+    "reindex",
+    "remove",
     "ConfigurationError",
     "EmbeddingModelMismatchError",
     "HybridRetriever",

@@ -27,7 +27,7 @@ from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.loading import LoadedDocument, LoadError, discover, load_file
 from rag.retrieval import HybridRetriever, date_number
-from rag.store import ArticleStore, open_store
+from rag.store import ArticleStore, SQLiteRecordManager, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Ingestor:
                 )
                 added += result["num_added"] + result["num_updated"]
                 deleted += result["num_deleted"]
-            removed = self._prune(prune_folders, vector_store, records)
+            removed = self._prune(prune_folders, records)
             deleted += sum(removed.values())
             status: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
             for doc in documents:
@@ -142,10 +142,33 @@ class Ingestor:
                 chunks_deleted=deleted,
             )
             if report.changed or not HybridRetriever(store=self.store).index_folder.exists():
-                generation = self.store.bump_generation()
-                HybridRetriever(store=self.store).rebuild_lexical_index(generation)
+                self._publish()
         logger.info("ingest: %s", report.summary())
         return report
+
+    def remove(self, sources: Sequence[str]) -> IngestReport:
+        """Delete every chunk of `sources` from the store."""
+        with self.store.writer_lock():
+            vector_store = self.store.vector_store()
+            records = self.store.record_manager
+            removed: list[str] = []
+            deleted = 0
+            for source in sources:
+                keys = records.list_keys(group_ids=[source])
+                if keys:
+                    vector_store.delete(ids=keys)
+                    records.delete_keys(keys)
+                    removed.append(source)
+                    deleted += len(keys)
+            report = IngestReport(removed=tuple(removed), chunks_deleted=deleted)
+            if report.changed:
+                self._publish()
+        return report
+
+    def _publish(self) -> None:
+        """New generation, so every reader reloads; the BM25 index is rebuilt for it now."""
+        generation = self.store.bump_generation()
+        HybridRetriever(store=self.store).rebuild_lexical_index(generation)
 
     def _batches(self, documents: list[LoadedDocument], settings: Settings) -> Iterator[list[Document]]:
         """Whole files per batch, about BATCH_CHUNKS chunks each, with a progress bar."""
@@ -161,8 +184,9 @@ class Ingestor:
         if batch:
             yield batch
 
-    def _prune(self, folders: Sequence[Path], vector_store: Any, records: Any) -> dict[str, int]:
+    def _prune(self, folders: Sequence[Path], records: SQLiteRecordManager) -> dict[str, int]:
         """Remove the chunks of files that were ingested from `folders` and no longer exist."""
+        vector_store = self.store.vector_store()
         removed: dict[str, int] = {}
         for source in records.groups():
             path = Path(source)
@@ -194,3 +218,9 @@ def reindex(settings: Settings | None = None) -> IngestReport:
     report = Ingestor(store).run_paths([p for p in paths if p.exists()])
     return IngestReport(report.added, report.updated, report.unchanged, report.removed,
                         report.skipped + tuple(missing), report.chunks_added, report.chunks_deleted)
+
+
+def remove(sources: Sequence[str], settings: Settings | None = None) -> IngestReport:
+    """Remove articles (by their `source`) from the configured store."""
+    settings = settings or Settings()
+    return Ingestor(open_store(settings)).remove(list(sources))
