@@ -47,7 +47,8 @@ class Settings(BaseSettings):
     @field_validator("llm")
     @classmethod
     def _known_llm(cls, value: str) -> str:
-        if value == "extractive" or value.split(":", 1)[0] in {"ollama", "openai"} and ":" in value:
+        backend, _, model = value.partition(":")
+        if value == "extractive" or (backend in {"ollama", "openai"} and model):
             return value
         raise ValueError("RAG_LLM must be 'extractive', 'ollama:<model>' or 'openai:<model>'")
 

@@ -145,3 +145,16 @@ def names(text: str) -> list[str]:
 def stem(word: str, lang: str) -> str:
     """One folded word stemmed with the Snowball stemmer of `lang` (unchanged if none)."""
     return _stem(fold(word), lang)
+
+
+@functools.lru_cache(maxsize=1)
+def _identifier() -> object:
+    import py3langid.langid as langid
+
+    return langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
+
+
+def language_confidence(text: str) -> float:
+    """How surely `text` reads as some natural language (0..1); mis-decoded text scores low."""
+    _, probability = _identifier().classify(text)  # type: ignore[attr-defined]
+    return float(probability)

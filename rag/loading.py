@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import RagError
-from rag.language import detect_language
+from rag.language import detect_language, language_confidence
 
 logger = logging.getLogger(__name__)
 
@@ -128,13 +128,22 @@ def decode(data: bytes) -> str:
 
 
 def _detect_and_decode(data: bytes) -> str:
+    """charset-normalizer's candidates (plus cp1252), the one that reads most surely as a language.
+
+    On short texts its first guess can be a DOS code page ('è' -> '×'); a language identifier
+    tells the right decoding from mojibake.
+    """
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None:
+    decodings = [str(match) for match in from_bytes(data)][:8]
+    try:
+        decodings.append(data.decode("cp1252"))
+    except UnicodeDecodeError:
+        pass
+    if not decodings:
         raise LoadError("binary content, not text (no text encoding fits)")
-    logger.info("decoded as %s", best.encoding)
-    return str(best)
+    sample = 2000
+    return max(decodings, key=lambda text: language_confidence(text[:sample]))
 
 
 def _control_ratio(text: str) -> float:

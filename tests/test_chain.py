@@ -1,0 +1,112 @@
+"""The chain: the documented contract, cited answers in both languages, abstention, follow-ups."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import pytest
+
+import rag
+from rag.evaluation import judge_case, read_dataset
+from tests.conftest import SHARED_EVAL
+
+TERRITORY_GOLD = [
+    "non ha trovato alcun compromesso possibile sui territori sotto controllo russo",
+    "Abbiamo discusso soprattutto delle questioni territoriali",
+]
+
+
+def assert_contract(result: dict[str, Any]) -> None:
+    assert set(result) >= {"answer", "citations", "abstained", "mode", "warnings"}
+    assert result["mode"] == "extractive"
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", result["answer"])}
+    assert markers == {c["n"] for c in result["citations"]}
+    for citation in result["citations"]:
+        assert set(citation) >= {"n", "source", "title", "date", "text", "quote", "start", "end"}
+        assert citation["quote"] and citation["quote"] in citation["text"]
+        assert citation["quote"] in result["answer"]
+
+
+@pytest.mark.parametrize(
+    ("question", "frame"),
+    [
+        ("What did Ushakov say about territory?", "According to the articles:"),
+        ("Cosa ha detto Ushakov sui territori?", "Secondo gli articoli:"),
+    ],
+)
+def test_ushakov_on_territory_quotes_both_articles(chain: Any, question: str, frame: str) -> None:
+    result = chain.invoke({"question": question, "chat_history": []})
+    assert_contract(result)
+    assert not result["abstained"] and result["answer"].startswith(frame)
+    quotes = " ".join(c["quote"] for c in result["citations"])
+    for gold in TERRITORY_GOLD:
+        assert gold in quotes
+    assert len({c["source"] for c in result["citations"]}) == 2
+
+
+def test_seed_questions_all_pass(chain: Any) -> None:
+    for case in read_dataset(SHARED_EVAL / "seed_qa_dev.json")["cases"]:
+        history = [tuple(turn) for turn in case.get("history", [])]
+        result = chain.invoke({"question": case["question"], "chat_history": history})
+        assert_contract(result)
+        assert judge_case(case, result) is None, (case["id"], result["answer"])
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What did Erdogan say about the talks?", "Quanto costa il gas in Europa?", "Who won the 2018 World Cup?"],
+)
+def test_abstains_and_cites_nothing(chain: Any, question: str) -> None:
+    result = chain.invoke({"question": question, "chat_history": []})
+    assert result["abstained"] and result["citations"] == []
+    assert "couldn't find" in result["answer"] or "Non ho trovato" in result["answer"]
+
+
+def test_follow_up_uses_history(chain: Any) -> None:
+    history = [("user", "What did Zelenskyj say?"), ("assistant", "He said Umerov and Hnatov will prepare the meeting.")]
+    result = chain.invoke({"question": "Where will they go first?", "chat_history": history})
+    assert not result["abstained"]
+    assert any("Bruxelles" in c["quote"] for c in result["citations"])
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t ", None])
+def test_empty_question_is_refused(chain: Any, question: Any) -> None:
+    with pytest.raises(rag.QuestionError):
+        chain.invoke({"question": question, "chat_history": []})
+
+
+def test_very_long_question_is_cut_with_a_warning(chain: Any) -> None:
+    question = "What did Ushakov say about territory? " + "blah " * 300_000
+    result = chain.invoke({"question": question, "chat_history": []})
+    assert any("cut" in w for w in result["warnings"])
+
+
+def test_control_characters_and_other_scripts_do_not_break(chain: Any) -> None:
+    for question in ["Ushakov\x00\x1b[31m territori?", "Что сказал Ушаков? 🤔", "乌沙科夫说了什么"]:
+        result = chain.invoke({"question": question, "chat_history": []})
+        assert_contract(result)
+
+
+def test_filters_restrict_citations(chain: Any, shared_store: rag.Settings) -> None:
+    fox = next(a.source for a in rag.index_status(shared_store).articles if a.outlet == "Fox News")
+    result = chain.invoke(
+        {"question": "What did Ushakov say about territory?", "chat_history": [], "filters": {"sources": [fox]}}
+    )
+    assert result["citations"] and {c["source"] for c in result["citations"]} == {fox}
+
+
+def test_stream_batch_and_async_agree(chain: Any) -> None:
+    payload = {"question": "Who is Kirill Dmitriev?", "chat_history": []}
+    whole = chain.invoke(payload)
+    pieces = list(chain.stream(payload))
+    assert len(pieces) > 1 and "citations" in pieces[0]
+    assert "".join(p.get("answer", "") for p in pieces) == whole["answer"]
+    assert [r["answer"] for r in chain.batch([payload, payload])] == [whole["answer"]] * 2
+    assert asyncio.run(chain.ainvoke(payload))["answer"] == whole["answer"]
+
+    async def collect() -> str:
+        return "".join([p.get("answer", "") async for p in chain.astream(payload)])
+
+    assert asyncio.run(collect()) == whole["answer"]

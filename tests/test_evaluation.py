@@ -1,0 +1,45 @@
+"""Evaluation: seed-QA judging, and the SQuAD-it retrieval targets on the whole dev files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag.evaluation import evaluate_file, judge_case
+from tests.conftest import SHARED_EVAL
+
+
+def test_judge_case_explains_failures() -> None:
+    case = {"id": "x", "question": "q", "gold": ["27 punti"], "min_gold": 1, "answer_any": ["27"]}
+    cited = {"answer": "Secondo gli articoli: ... 27 punti [1]", "abstained": False,
+             "citations": [{"text": "uno che consisteva in 27 punti", "quote": "27 punti"}]}
+    assert judge_case(case, cited) is None
+    assert "gold" in judge_case(case, {**cited, "citations": [{"text": "altro", "quote": "altro"}]})
+    assert "abstained" in judge_case(case, {**cited, "abstained": True, "citations": []})
+    abstain = {"id": "y", "question": "q", "expect": "abstain"}
+    assert "expected an abstention" in judge_case(abstain, cited)
+
+
+def test_seed_file_passes_every_case(shared_store: rag.Settings) -> None:
+    result = evaluate_file(SHARED_EVAL / "seed_qa_dev.json", shared_store)
+    assert result.metrics["pass_rate"] == 1.0, result.table()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [("squad_it_dev.json.gz", 0.92), ("squad_it_en_questions_dev.json.gz", 0.75)],
+)
+def test_squad_it_recall_at_5_meets_target(squad_store: Path, name: str, target: float) -> None:
+    settings = rag.Settings(persist_dir=squad_store, progress=False)
+    result = evaluate_file(SHARED_EVAL / name, settings)
+    assert result.metrics["paragraphs"] == 2010
+    assert result.metrics["recall@5"] >= target, result.table()
+
+
+@pytest.fixture(scope="module")
+def squad_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both SQuAD files share the 2,010 paragraphs: the second run re-embeds nothing."""
+    return tmp_path_factory.mktemp("squad") / "store"

@@ -1,0 +1,112 @@
+"""Ingestion: idempotent, incremental, prunes deleted files, skips bad files without losing data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag.indexing import Ingestor
+from rag.store import open_store
+
+
+def test_ingest_reports_added_then_unchanged(settings: rag.Settings, corpus_dir: Path) -> None:
+    first = rag.ingest([corpus_dir], settings)
+    assert len(first.added) == 2 and not first.skipped
+    assert first.chunks_added > 10
+
+    second = rag.ingest([corpus_dir], settings)
+    assert len(second.unchanged) == 2
+    assert second.chunks_added == 0 and second.chunks_deleted == 0
+    assert open_store(settings).collection().count() == first.chunks_added
+
+
+def test_editing_one_article_re_embeds_only_it(settings: rag.Settings, corpus_dir: Path) -> None:
+    rag.ingest([corpus_dir], settings)
+    store = open_store(settings)
+    before = store.collection().count()
+    edited = corpus_dir / "fox-news-putin-witkoff-kushner.txt"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nUn nuovo paragrafo aggiunto alla fine dell’articolo.\n", encoding="utf-8")
+
+    report = rag.ingest([corpus_dir], settings)
+
+    assert report.updated == (str(edited.resolve()),)
+    assert len(report.unchanged) == 1
+    # Only the edited file's changed chunks are embedded again; the other article's are untouched.
+    assert 0 < report.chunks_added <= 3
+    ids, texts, metas = store.all_chunks()
+    assert len(ids) == len(set(ids))
+    assert any("Un nuovo paragrafo aggiunto" in t for t in texts)
+    assert store.collection().count() >= before
+
+
+def test_deleted_file_is_removed_from_store_and_bm25(settings: rag.Settings, corpus_dir: Path) -> None:
+    rag.ingest([corpus_dir], settings)
+    gone = corpus_dir / "2025-12-03-putin-witkoff-cremlino.txt"
+    gone.unlink()
+
+    report = rag.ingest([corpus_dir], settings)
+
+    assert report.removed == (str(gone.resolve()),)
+    sources = {m["source"] for m in open_store(settings).all_chunks()[2]}
+    assert sources == {str((corpus_dir / "fox-news-putin-witkoff-kushner.txt").resolve())}
+    found = rag.build_retriever(settings).search("Dmitriev Fondo Russo per gli Investimenti Diretti", k=20)
+    assert all(doc.metadata["source"] != str(gone.resolve()) for doc, _ in found)
+
+
+def test_bad_files_are_named_and_the_rest_ingested(settings: rag.Settings, corpus_dir: Path) -> None:
+    (corpus_dir / "empty.txt").write_bytes(b"")
+    (corpus_dir / "binary.txt").write_bytes(bytes(range(256)) * 20)
+    (corpus_dir / "latin1.txt").write_bytes("Il governo è caduto. La crisi è più grave del previsto.".encode("cp1252"))
+
+    report = rag.ingest([corpus_dir, corpus_dir / "missing.txt"], settings)
+
+    reasons = dict(report.skipped)
+    assert "empty file" in reasons[str(corpus_dir / "empty.txt")]
+    assert "binary" in reasons[str(corpus_dir / "binary.txt")]
+    assert "no such file" in reasons[str(corpus_dir / "missing.txt")]
+    assert len(report.added) == 3  # the two articles and the cp1252 file
+    texts = open_store(settings).all_chunks()[1]
+    assert any("La crisi è più grave" in t for t in texts)
+
+
+def test_a_file_turning_bad_keeps_its_indexed_chunks(settings: rag.Settings, corpus_dir: Path) -> None:
+    rag.ingest([corpus_dir], settings)
+    store = open_store(settings)
+    before = store.collection().count()
+    small = settings.model_copy(update={"max_file_bytes": 100})
+
+    report = rag.ingest([corpus_dir], small)
+
+    assert len(report.skipped) == 2 and all("limit" in why for _, why in report.skipped)
+    assert store.collection().count() == before
+
+
+def test_remove_deletes_one_article(settings: rag.Settings, corpus_dir: Path) -> None:
+    rag.ingest([corpus_dir], settings)
+    source = str((corpus_dir / "fox-news-putin-witkoff-kushner.txt").resolve())
+
+    report = rag.remove([source], settings)
+
+    assert report.removed == (source,)
+    status = rag.index_status(settings)
+    assert [a.source for a in status.articles] == [str((corpus_dir / "2025-12-03-putin-witkoff-cremlino.txt").resolve())]
+
+
+def test_second_writer_fails_fast(settings: rag.Settings, corpus_dir: Path) -> None:
+    store = open_store(settings)
+    with store.writer_lock():
+        with pytest.raises(rag.StoreBusyError, match="Another ingest"):
+            Ingestor(open_store(settings)).run_paths([corpus_dir])
+
+
+def test_chunk_metadata_maps_back_to_the_file(settings: rag.Settings, corpus_dir: Path) -> None:
+    rag.ingest([corpus_dir], settings)
+    _, texts, metas = open_store(settings).all_chunks()
+    for text, meta in zip(texts, metas, strict=True):
+        assert {"source", "title", "lang", "chunk_id", "start", "end", "kind"} <= meta.keys()
+        assert Path(meta["source"]).read_text()[meta["start"] : meta["end"]] == text
+    dated = [m for m in metas if m["source"].endswith("cremlino.txt")]
+    assert {m["date"] for m in dated} == {"2025-12-03"}
+    assert {m.get("outlet") for m in metas if m["source"].endswith("kushner.txt")} == {"Fox News"}

@@ -1,0 +1,86 @@
+"""Hybrid retrieval: metadata and scores, filters, name variants, cross-lingual, BM25 persistence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import rag
+from rag.evaluation import index_squad, ranking_metrics, read_dataset
+from rag.retrieval import FusionWeights, HybridRetriever
+from tests.conftest import SHARED_EVAL
+
+FOX = "fox-news-putin-witkoff-kushner.txt"
+KREMLIN = "2025-12-03-putin-witkoff-cremlino.txt"
+
+
+def test_documents_carry_chunk_metadata_and_scores(shared_store: rag.Settings) -> None:
+    docs = rag.build_retriever(shared_store).invoke("Ushakov territori")
+    assert len(docs) == shared_store.k
+    scores = [d.metadata["score"] for d in docs]
+    assert scores == sorted(scores, reverse=True)
+    for doc in docs:
+        assert {"source", "title", "lang", "chunk_id", "start", "end", "score"} <= doc.metadata.keys()
+        assert Path(doc.metadata["source"]).read_text()[doc.metadata["start"] : doc.metadata["end"]] == doc.page_content
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Who is Kirill Dmitriev?", "Fondo Russo per gli Investimenti Diretti"),
+        ("Chi è Rustem Umerov?", "Rustem Umerov"),
+        ("What did Zelensky say about Brussels?", "Dopo Bruxelles"),  # the article spells Zelenskyj
+        ("Did the US envoys confirm a trip to Kyiv?", "viaggio a Kiev"),  # the article spells Kiev
+    ],
+)
+def test_relevant_passage_in_top_three(shared_store: rag.Settings, query: str, expected: str) -> None:
+    docs = rag.build_retriever(shared_store).invoke(query, k=3)
+    assert any(expected.casefold() in d.page_content.casefold() for d in docs), [d.page_content[:60] for d in docs]
+
+
+def test_filter_by_source(shared_store: rag.Settings) -> None:
+    retriever = rag.build_retriever(shared_store)
+    fox = next(a.source for a in rag.index_status(shared_store).articles if a.source.endswith(FOX))
+    docs = retriever.invoke("Ushakov", sources=[fox], k=10)
+    assert docs and {d.metadata["source"] for d in docs} == {fox}
+
+
+def test_filter_by_date_range(shared_store: rag.Settings) -> None:
+    retriever = rag.build_retriever(shared_store)
+    dated = retriever.invoke("Ushakov territori", date_from="2025-12-01", date_to="2025-12-31", k=10)
+    assert dated and all(d.metadata["source"].endswith(KREMLIN) for d in dated)
+    assert retriever.invoke("Ushakov", date_from="2026-01-01") == []
+
+
+def test_bm25_index_is_persisted_and_rebuilt_when_stale(settings: rag.Settings, corpus_dir: Path) -> None:
+    rag.ingest([corpus_dir], settings)
+    retriever = rag.build_retriever(settings)
+    assert (retriever.index_folder / "generation").read_text() == retriever.store.generation()
+    before = len(retriever.lexical_index().ids)
+
+    extra = corpus_dir / "nuovo.txt"
+    extra.write_text("Il ministro Tajani ha incontrato Rubio a Roma per parlare di dazi.\n", encoding="utf-8")
+    rag.ingest([corpus_dir], settings)
+
+    # The same retriever object notices the new generation and reloads.
+    assert len(retriever.lexical_index().ids) == before + 1
+    assert "Tajani" in retriever.invoke("Tajani Rubio dazi", k=1)[0].page_content
+
+
+@pytest.mark.slow
+def test_fusion_beats_each_part_alone(tmp_path: Path) -> None:
+    """On 300 SQuAD-it paragraphs: the fused ranking beats dense-only and BM25-only rankings."""
+    data = read_dataset(SHARED_EVAL / "squad_it_dev.json.gz")
+    small = {"data": [{"title": a["title"], "paragraphs": a["paragraphs"][:25]} for a in data["data"][:12]]}
+    indexed = index_squad(small, rag.Settings(persist_dir=tmp_path / "store", progress=False))
+    questions = indexed.questions[:400]
+
+    def recall_at_5(weights: FusionWeights | None) -> float:
+        chosen = {} if weights is None else {"same_language": weights, "cross_language": weights}
+        return ranking_metrics(HybridRetriever(store=indexed.store, **chosen), questions)["recall@5"]
+
+    fused = recall_at_5(None)
+    dense_only = recall_at_5(FusionWeights(dense=1.0, words=0.0, grams=0.0, names=0.0))
+    bm25_only = recall_at_5(FusionWeights(dense=0.0, words=1.0, grams=0.0, names=0.0))
+    assert fused > dense_only and fused > bm25_only, (fused, dense_only, bm25_only)
