@@ -2,16 +2,18 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Where this machine keeps its local CPU build of torch (pip also reads PIP_FIND_LINKS).
+WHEELS := $(wildcard /opt/wheels)
+PIP_LOCAL := $(if $(WHEELS),--find-links $(WHEELS),)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test test-fast eval bench clean
+.PHONY: setup demo test test-fast eval clean
 
 $(BIN)/rag: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch first, so nothing pulls the multi-GB CUDA one.
-	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet $(PIP_LOCAL) torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[ui,test,ollama,openai]'
 	touch $(BIN)/rag
 

@@ -68,9 +68,9 @@ def _ends_with_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
     word = re.search(r"([\w.]+)$", text[sentence_start:dot])
     if not word:
         return False
-    token = word.group(1).lower()
-    # A lone capital is an initial ("J. Kushner"), unless it ends a longer sentence.
-    return token in ABBREVIATIONS or (len(token) == 1 and token.isalpha() and dot - sentence_start > 1)
+    token = word.group(1)
+    # A lone capital is an initial ("J. D. Vance"); sentences rarely end in one.
+    return token.lower() in ABBREVIATIONS or (len(token) == 1 and token.isupper())
 
 
 def _inside_quotation(text: str, sentence_start: int, cut: int) -> bool:
@@ -131,9 +131,10 @@ def _bounded(text: str, sentences: list[Span], target: int) -> list[Span]:
     for span in sentences:
         start = span.start
         while span.end - start > limit:
-            cut = text.rfind(" ", start + target // 2, start + target)
-            cut = cut if cut > start else start + target
+            space = text.rfind(" ", start + target // 2, start + target)
+            # Cut at a space and skip it, or mid-word when there is none (then nothing is skipped).
+            cut, resume = (space, space + 1) if space > start else (start + target, start + target)
             out.append(Span(start, cut))
-            start = cut + 1
+            start = resume
         out.append(Span(start, span.end))
     return out

@@ -77,8 +77,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    from rag.chain import build_chain
+    from rag.chain import build_chain, clean_question
 
+    clean_question(args.question, settings.max_question_chars)  # refuse an empty one before loading anything
     filters = {"sources": [str(Path(s).resolve()) for s in args.sources] if args.sources else None,
                "date_from": args.date_from, "date_to": args.date_to}
     result = build_chain(settings).invoke({"question": args.question, "chat_history": [], "filters": filters})

@@ -59,13 +59,16 @@ class LoadedDocument:
 
 
 _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(\S.*?)\s*$", re.IGNORECASE)
-# Calls to action and player/app chrome, in the languages the corpus and its readers use.
+# Calls to action and player/app chrome, as phrases: single words such as "abbonati" or
+# "subscribers" also occur in news sentences.
 _CALL_TO_ACTION = re.compile(
-    r"click here|clicca qui|tap here|tocca qui|scarica(re)? l[’']app|download (the|our) app|"
-    r"get the app|subscribe|iscriviti|abbonati|sign up|registrati|follow us|seguici|newsletter|"
-    r"listen to (this|the) articles?|ascolta(re)? (gli |l[’'])?articol|puoi ascoltare|"
-    r"read more|leggi anche|leggi di più|continua a leggere|share this|condividi|"
-    r"advertisement|pubblicità|riproduzione riservata|all rights reserved|©",
+    r"\b(click|tap) here\b|\b(clicca|tocca) qui\b|\bscarica(re)? l[’']app\b|\bdownload (the|our) app\b|"
+    r"\bget the app\b|\bsubscribe (now|today|here|to (our|the))\b|\biscriviti\b|\babbonati (ora|subito|qui)\b|"
+    r"\bsign up (now|today|here|for (our|the))\b|\bregistrati (ora|subito|gratis|qui)\b|\bfollow us\b|\bseguici\b|"
+    r"\b(our|the|nostra|alla) newsletter\b|\blisten to (this|the) articles?\b|\bascolta(re)? (gli |l[’'])?articol|"
+    r"\bpuoi ascoltare\b|\bread more\b|\bleggi anche\b|\bleggi di più\b|\bcontinua a leggere\b|"
+    r"\bshare (this|on)\b|\bcondividi (su|questo|l[’'])|^(advertisement|pubblicità|sponsored|annuncio)$|"
+    r"\briproduzione riservata\b|\ball rights reserved\b|©",
     re.IGNORECASE,
 )
 _CREDIT = re.compile(
@@ -220,7 +223,7 @@ def build_document(
         else:
             run.append((start, end))
     close_run()
-    if not any(s.kind != "caption" for s in segments) and not segments:
+    if not segments:
         raise LoadError("no article text left after removing boilerplate")
     body = " ".join(text[s.start : s.end] for s in segments if s.kind == "body") or text
     title = meta.get("title") or _fallback_title(body)
@@ -292,8 +295,9 @@ def _sidecar(path: Path) -> dict[str, str]:
 _HIDDEN_XPATH = (
     "//script|//style|//noscript|//template|//iframe|//object|//embed|//svg|//form|//*[@hidden]"
     "|//*[@aria-hidden='true']"
-    "|//*[contains(translate(@style,'DISPLAYNOEVSBTH :','displaynoevsbth'),'display:none')]"
-    "|//*[contains(translate(@style,'DISPLAYNOEVSBTH :','displaynoevsbth'),'visibility:hidden')]"
+    # translate() lower-cases the style and deletes its spaces, so "Display : None" matches too.
+    "|//*[contains(translate(@style,'ABCDEFGHIJKLMNOPQRSTUVWXYZ ','abcdefghijklmnopqrstuvwxyz'),'display:none')]"
+    "|//*[contains(translate(@style,'ABCDEFGHIJKLMNOPQRSTUVWXYZ ','abcdefghijklmnopqrstuvwxyz'),'visibility:hidden')]"
 )
 
 
