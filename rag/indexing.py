@@ -78,10 +78,25 @@ def chunk_records(doc: LoadedDocument, settings: Settings) -> list[Document]:
     base = {k: v for k, v in base.items() if v is not None}
     records = []
     for chunk in chunk_document(doc, settings.chunk_chars, settings.chunk_overlap_sentences):
-        meta = {**base, "chunk_id": f"{Path(doc.source).name}#{chunk.index}", "start": chunk.start,
-                "end": chunk.end, "kind": chunk.kind}
+        para_start, para_end = paragraph_bounds(doc.text, chunk.start, chunk.end)
+        meta = {
+            **base,
+            "chunk_id": f"{Path(doc.source).name}#{chunk.index}",
+            "start": chunk.start,
+            "end": chunk.end,
+            "kind": chunk.kind,
+            "para_start": para_start,
+            "para_end": para_end,
+        }
         records.append(Document(page_content=chunk.text, metadata=meta))
     return records
+
+
+def paragraph_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the paragraph(s) (text between line breaks) that `text[start:end]` lies in."""
+    para_start = text.rfind("\n", 0, start) + 1
+    para_end = text.find("\n", end)
+    return para_start, len(text) if para_end == -1 else para_end
 
 
 class Ingestor:
