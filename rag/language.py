@@ -1,22 +1,39 @@
 """Language detection and the lexical analysis shared by retrieval and answering.
 
-Three token views of a text feed lexical matching:
+Four token views of a text feed lexical matching:
 - `words`: lower-cased, accent-folded words, stemmed with the Snowball stemmer of the language;
 - `char_grams`: character 4-grams of the words, so cognates match across languages
   (territory / territori, Moscow / Mosca);
 - `name_keys`: a consonant skeleton of capitalised words, so transliteration variants of a
-  name match (Zelensky / Zelenskyj, Kyiv / Kiev).
+  name match (Zelensky / Zelenskyj, Kyiv / Kiev);
+- `stem_bigrams`: adjacent stem pairs, so a passage that keeps a question's phrase ranks higher.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 
 import Stemmer
+from bm25s.stopwords import STOPWORDS_ITALIAN
 
-SUPPORTED_STEMMERS = {"it": "italian", "en": "english", "fr": "french", "de": "german", "es": "spanish", "pt": "portuguese"}
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: 'Perché' -> 'perche'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+SUPPORTED_STEMMERS = {
+    "it": "italian",
+    "en": "english",
+    "fr": "french",
+    "de": "german",
+    "es": "spanish",
+    "pt": "portuguese",
+}
 
 _STOPWORDS = {
     "it": set(
@@ -35,16 +52,16 @@ _STOPWORDS = {
         " your tell told".split()
     ),
 }
+# Snowball's Italian list adds the auxiliary forms (fu, furono, erano, fosse...) that questions and
+# passages share without sharing meaning.
+_STOPWORDS["it"] |= set(STOPWORDS_ITALIAN)
+# Folded like the words they are checked against ('perché' -> 'perche'): unfolded, the accented
+# entries never matched and 'perché', 'più', 'però' were indexed as content words.
+_STOPWORDS = {lang: {fold(w) for w in ws} for lang, ws in _STOPWORDS.items()}
 STOPWORDS = frozenset().union(*_STOPWORDS.values())
 
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 _APOSTROPHE_PREFIX = re.compile(r"^\w{1,5}['’](?=\w)")
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip accents: 'Perché' -> 'perche'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def words(text: str) -> list[str]:
@@ -102,6 +119,12 @@ def stems(text: str, langs: tuple[str, ...]) -> list[str]:
         variants = {_stem(word, lang) for lang in langs}
         out.extend(sorted(variants))
     return out
+
+
+def stem_bigrams(text: str, lang: str) -> list[str]:
+    """Adjacent content-word stem pairs ('guerr_fredd'): rewards passages that keep a question's phrases."""
+    single = stems(text, (lang,))
+    return [f"{a}_{b}" for a, b in itertools.pairwise(single)]
 
 
 def char_grams(text: str, n: int = 4) -> list[str]:

@@ -1,8 +1,8 @@
-"""Retrieval: dense search in Chroma fused with BM25 over three token views of every chunk.
+"""Retrieval: dense search in Chroma fused with BM25 over four token views of every chunk.
 
 `HybridRetriever` is a LangChain `BaseRetriever`. For each question it takes candidates from
-Chroma's vector search and from BM25 over stemmed words, character 4-grams and name skeletons
-(see `rag.language`), scores every candidate on all four signals, normalises each signal over the
+Chroma's vector search and from BM25 over stemmed words, character 4-grams, name skeletons and
+stem bigrams (see `rag.language`), scores every candidate on all five signals, normalises each signal over the
 candidates and mixes them with weights that depend on whether the question's language is the
 passage's: lexical evidence is strong within a language, dense and character-level evidence
 carry across languages. Captions rank below body text.
@@ -37,12 +37,12 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from rag.config import Settings
-from rag.language import char_grams, detect_language, name_keys, stems
+from rag.language import char_grams, detect_language, name_keys, stem_bigrams, stems
 from rag.store import ArticleStore, open_store
 
 logger = logging.getLogger(__name__)
 
-VIEWS = ("words", "grams", "names")
+VIEWS = ("words", "grams", "names", "bigrams")
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,14 @@ class FusionWeights:
     words: float
     grams: float
     names: float
+    bigrams: float = 0.0
 
 
 # Tuned on the SQuAD-it dev questions and checked on two disjoint halves of its articles
-# (docs/retrieval.md): within a language stems and character n-grams carry the match together;
-# across languages stems rarely match, so the dense model and n-grams (cognates) carry it.
-SAME_LANGUAGE = FusionWeights(dense=0.2, words=0.4, grams=0.35, names=0.05)
+# (docs/retrieval.md): within a language stems and character n-grams carry the match together,
+# and stem bigrams add a little for kept phrases; across languages stems rarely match (bigrams
+# even less), so the dense model and n-grams (cognates) carry it.
+SAME_LANGUAGE = FusionWeights(dense=0.2, words=0.3, grams=0.35, names=0.05, bigrams=0.1)
 CROSS_LANGUAGE = FusionWeights(dense=0.5, words=0.05, grams=0.4, names=0.05)
 CAPTION_FACTOR = 0.85
 CANDIDATES = 50
@@ -66,16 +68,28 @@ LEXICAL_RADIUS = 2
 BM25_K1 = 1.2
 BM25_B = 0.75
 # Bumped whenever what BM25 indexes changes, so a saved index of an older layout is rebuilt.
-LEXICAL_FORMAT = 2
+LEXICAL_FORMAT = 4
 
 
 def document_views(text: str, lang: str) -> dict[str, list[str]]:
-    """The three token lists BM25 indexes for one chunk."""
-    return {"words": stems(text, (lang,)), "grams": char_grams(text), "names": name_keys(text)}
+    """The token lists BM25 indexes for one chunk."""
+    return {
+        "words": stems(text, (lang,)),
+        "grams": char_grams(text),
+        "names": name_keys(text),
+        "bigrams": stem_bigrams(text, lang),
+    }
 
 
 def query_views(question: str, langs: tuple[str, ...]) -> dict[str, list[str]]:
-    return {"words": stems(question, langs), "grams": char_grams(question), "names": name_keys(question)}
+    # Bigrams pair stems of one language at a time: mixing stemmers would pair unrelated variants.
+    bigrams = list(dict.fromkeys(b for lang in langs for b in stem_bigrams(question, lang)))
+    return {
+        "words": stems(question, langs),
+        "grams": char_grams(question),
+        "names": name_keys(question),
+        "bigrams": bigrams,
+    }
 
 
 class LexicalIndex:
@@ -143,10 +157,12 @@ class LexicalIndex:
 
 
 def lexical_windows(texts: list[str], metadatas: list[dict[str, Any]], radius: int) -> list[str]:
-    """Each chunk's text joined with up to `radius` neighbouring chunks of its source on either side.
+    """Each chunk's text joined with up to `radius` neighbouring chunks of its paragraph.
 
-    Neighbours are ordered by their offsets; the sentences that overlapping chunks share are kept
-    once, so the window reads as the passage it came from.
+    A paragraph (`para_start`/`para_end`, text between line breaks) is a topical unit: in a
+    one-paragraph document the window is the passage around the answer, in a news article it
+    stays with the chunk's own paragraph. Neighbours are ordered by their offsets; the sentences
+    that overlapping chunks share are kept once, so the window reads as the passage it came from.
     """
     by_source: dict[str, list[int]] = {}
     for i, meta in enumerate(metadatas):
@@ -157,11 +173,13 @@ def lexical_windows(texts: list[str], metadatas: list[dict[str, Any]], radius: i
     for members in by_source.values():
         members.sort(key=lambda i: (int(metadatas[i].get("start", 0)), int(metadatas[i].get("end", 0))))
         for position, i in enumerate(members):
+            para_start = int(metadatas[i].get("para_start", 0))
+            para_end = int(metadatas[i].get("para_end", 1 << 62))
             parts: list[str] = []
             covered = -1
             for j in members[max(0, position - radius) : position + radius + 1]:
                 start, end = int(metadatas[j].get("start", 0)), int(metadatas[j].get("end", 0))
-                if end <= covered:
+                if end <= covered or end <= para_start or start >= para_end:
                     continue
                 # Drop the characters an earlier chunk of the window already contributed.
                 parts.append(texts[j][max(0, covered - start) :])

@@ -103,11 +103,6 @@ def test_content_words_fold_accents_and_drop_stopwords() -> None:
     assert words == [fold(w) for w in ["Cremlino", "già", "accordo", "proposta"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: content_words folds accents before the stopword test, but the Italian stopword list "
-    "holds 'perché', 'però', 'più' with accents, so they are never dropped",
-)
 @pytest.mark.parametrize("stopword", ["perché", "però", "più"])
 def test_accented_italian_stopwords_are_dropped(stopword: str) -> None:
     assert content_words(f"{stopword} Cremlino") == ["cremlino"]
