@@ -55,7 +55,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    level = logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # bm25s logs every index build at DEBUG through a handler of its own.
+    logging.getLogger("bm25s").setLevel(level)
     try:
         settings = Settings()
         return _COMMANDS[args.command](args, settings)
