@@ -16,10 +16,11 @@ Usage:
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -66,11 +67,7 @@ class Citation:
     chunk_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "n": self.n, "source": self.source, "title": self.title, "date": self.date, "text": self.text,
-            "quote": self.quote, "start": self.start, "end": self.end, "quote_start": self.quote_start,
-            "quote_end": self.quote_end, "outlet": self.outlet, "chunk_id": self.chunk_id,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -169,7 +166,7 @@ def mentions(name: str, text: str) -> bool:
             return True
         if len(key) >= 3 and word[:1].isupper() and name_key(word) == key:
             return True
-        common = len(_common_prefix(spelled, target))
+        common = len(os.path.commonprefix([spelled, target]))
         if common >= max(4, len(target) - 3) and common >= len(spelled) - 3:
             return True
     return False
@@ -181,13 +178,6 @@ def _spelling(word: str) -> str:
 
 
 _TRANSLITERATION = str.maketrans({"k": "c", "y": "i", "j": "i", "w": "v"})
-
-
-def _common_prefix(a: str, b: str) -> str:
-    i = 0
-    while i < min(len(a), len(b)) and a[i] == b[i]:
-        i += 1
-    return a[:i]
 
 
 def is_speaker(name: str, sentence: str, previous: str = "") -> bool:
