@@ -101,6 +101,7 @@ class Candidate:
     retrieval: float
     speaker: bool
     caption: bool
+    repeated: bool = False  # quoted in an earlier answer of the conversation
     score: float = 0.0
 
     @property
@@ -207,8 +208,9 @@ class ExtractiveAnswerer:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
-    def answer(self, facts: QuestionFacts, passages: list[Document]) -> Answer:
-        candidates = self.candidates(facts, passages)
+    def answer(self, facts: QuestionFacts, passages: list[Document], already_said: str = "") -> Answer:
+        """Quote the passages' best sentences; in a conversation, prefer what was not said yet."""
+        candidates = self.candidates(facts, passages, already_said)
         chosen, why = self.select(facts, candidates)
         if not chosen:
             logger.info("abstaining: %s", why)
@@ -231,8 +233,8 @@ class ExtractiveAnswerer:
         frame = FRAMES.get(facts.lang, FRAMES["en"])
         return Answer(f"{frame} " + " ".join(parts), tuple(citations), False)
 
-    def candidates(self, facts: QuestionFacts, passages: list[Document]) -> list[Candidate]:
-        """Every distinct sentence of the passages, scored."""
+    def candidates(self, facts: QuestionFacts, passages: list[Document], already_said: str = "") -> list[Candidate]:
+        """Every distinct sentence of the passages, scored; those in `already_said` rank last."""
         seen: set[tuple[str, int]] = set()
         raw: list[tuple[Document, int, int, bool]] = []
         for doc in passages:
@@ -260,6 +262,7 @@ class ExtractiveAnswerer:
                 names=self._names(facts, text),
                 retrieval=float(doc.metadata.get("score", 0.0)) / top_retrieval,
                 speaker=speaker, caption=doc.metadata.get("kind") == "caption",
+                repeated=bool(already_said) and text in already_said,
             )
             scored.append(_with_score(cand))
         return sorted(scored, key=lambda c: -c.score)
@@ -352,6 +355,8 @@ def _with_score(cand: Candidate) -> Candidate:
         + 0.25 * cand.retrieval
         + (0.3 if cand.speaker else 0.0)
         - (0.15 if cand.caption else 0.0)
+        # "And what did he say next?": what was quoted before stays available, but last.
+        - (1.0 if cand.repeated else 0.0)
     )
     return Candidate(**{**cand.__dict__, "score": score})
 
@@ -359,6 +364,7 @@ def _with_score(cand: Candidate) -> Candidate:
 def _gather_statements(chosen: list[Candidate], candidates: list[Candidate], limit: int, floor: float) -> list[Candidate]:
     """For "what did X say": X's statements, from every article that has one."""
     statements = [c for c in candidates if c.speaker and evidence(c) >= floor * 0.8]
+    statements = [c for c in statements if not c.repeated] or statements
     if not statements:
         return chosen
     picked: list[Candidate] = []

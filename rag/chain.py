@@ -92,6 +92,7 @@ class QuestionAnsweringChain:
             "query": query,
             "lang": lang,
             "facts": facts,
+            "already_said": " ".join(text for role, text in history if role == "assistant"),
             "filters": dict(inputs.get("filters") or {}),
             "k": int(inputs.get("k") or self.settings.k),
             "warnings": warnings,
@@ -112,7 +113,7 @@ class QuestionAnsweringChain:
         return {**state, "passages": [doc for doc, _ in found]}
 
     def respond(self, state: dict[str, Any]) -> Answer:
-        answer = self.answerer.answer(state["facts"], state["passages"])
+        answer = self.answerer.answer(state["facts"], state["passages"], state["already_said"])
         return Answer(answer.text, answer.citations, answer.abstained, answer.mode, tuple(state["warnings"]) + answer.warnings)
 
     def stream_answer(self, states: Iterator[dict[str, Any]]) -> Iterator[AddableDict]:

@@ -110,3 +110,13 @@ def test_stream_batch_and_async_agree(chain: Any) -> None:
         return "".join([p.get("answer", "") async for p in chain.astream(payload)])
 
     assert asyncio.run(collect()) == whole["answer"]
+
+
+def test_and_what_did_he_say_next_brings_new_quotes(chain: Any) -> None:
+    first = chain.invoke({"question": "What did Ushakov say about territory?", "chat_history": []})
+    history = [("user", "What did Ushakov say about territory?"), ("assistant", first["answer"])]
+    result = chain.invoke({"question": "And what did he say next?", "chat_history": history})
+    assert_contract(result)
+    assert not result["abstained"]
+    new_quotes = [c["quote"] for c in result["citations"] if c["quote"] not in first["answer"]]
+    assert new_quotes and all("Ushakov" in c["text"] for c in result["citations"])
