@@ -306,61 +306,73 @@ class HybridRetriever(BaseRetriever):
             top = np.argsort(-scores)[:pool]
             candidates.update((lexical.ids[i], None) for i in top if scores[i] > 0)
 
-        collection = self.store.collection()
         if query_vector is None:
             query_vector = self.store.embeddings.encode([query])[0]
-        dense = collection.query(
-            query_embeddings=[query_vector.tolist()],
-            n_results=min(pool, len(lexical.ids)),
-            where=chroma_where(sources, date_from, date_to),
-            include=["documents", "metadatas", "distances"],
-        )
-        texts: dict[str, str] = {}
-        metas: dict[str, dict[str, Any]] = {}
-        dense_scores: dict[str, float] = {}
-        for chunk_id, text, meta, distance in zip(
-            dense["ids"][0], dense["documents"][0], dense["metadatas"][0], dense["distances"][0], strict=True
-        ):
-            candidates[chunk_id] = None
-            texts[chunk_id], metas[chunk_id] = text, dict(meta or {})
-            dense_scores[chunk_id] = 1.0 - float(distance)
-        missing = [c for c in candidates if c not in texts]
-        if missing:
-            found = collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
-            for chunk_id, text, meta, vector in zip(
-                found["ids"], found["documents"], found["metadatas"], found["embeddings"], strict=True
-            ):
-                texts[chunk_id], metas[chunk_id] = text, dict(meta or {})
-                dense_scores[chunk_id] = float(np.dot(np.asarray(vector, dtype=np.float32), query_vector))
-        ordered = [c for c in candidates if c in texts and c in lexical.position]
+        where = chroma_where(sources, date_from, date_to)
+        passages = self._passages(query_vector, min(pool, len(lexical.ids)), where, candidates)
+        ordered = [c for c in dict.fromkeys([*candidates, *passages]) if c in passages and c in lexical.position]
         if not ordered:
             return []
         rows = np.array([lexical.position[c] for c in ordered])
         signals = {
-            "dense": _normalise(np.array([dense_scores[c] for c in ordered], dtype=np.float32)),
+            "dense": _normalise(np.array([passages[c].dense for c in ordered], dtype=np.float32)),
             **{view: _normalise(lexical_scores[view][rows].astype(np.float32)) for view in VIEWS},
         }
         fused = np.zeros(len(ordered), dtype=np.float32)
         for i, chunk_id in enumerate(ordered):
-            meta = metas[chunk_id]
+            meta = passages[chunk_id].metadata
             weights = self.same_language if meta.get("lang") == query_lang else self.cross_language
             score = sum(getattr(weights, name) * float(signals[name][i]) for name in signals)
             if meta.get("kind") == "caption":
                 score *= CAPTION_FACTOR
             fused[i] = score
-        best = np.argsort(-fused)[:k]
         results = []
-        for i in best:
-            chunk_id = ordered[i]
+        for i in np.argsort(-fused)[:k]:
+            chunk_id, passage = ordered[i], passages[ordered[i]]
             meta = {
-                **metas[chunk_id],
+                **passage.metadata,
                 "id": chunk_id,
                 "score": float(fused[i]),
-                "dense_score": float(dense_scores[chunk_id]),
+                "dense_score": passage.dense,
                 "bm25_score": float(lexical_scores["words"][lexical.position[chunk_id]]),
             }
-            results.append((Document(page_content=texts[chunk_id], metadata=meta, id=chunk_id), float(fused[i])))
+            results.append((Document(page_content=passage.text, metadata=meta, id=chunk_id), float(fused[i])))
         return results
+
+    def _passages(
+        self, query_vector: np.ndarray, pool: int, where: dict[str, Any] | None, lexical_ids: dict[str, None]
+    ) -> dict[str, _Passage]:
+        """Chroma's nearest chunks plus the lexical candidates, each with its dense similarity."""
+        collection = self.store.collection()
+        found = collection.query(
+            query_embeddings=[query_vector.tolist()],
+            n_results=pool,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        passages = {
+            chunk_id: _Passage(text, dict(meta or {}), 1.0 - float(distance))
+            for chunk_id, text, meta, distance in zip(
+                found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True
+            )
+        }
+        missing = [c for c in lexical_ids if c not in passages]
+        if missing:
+            # Lexical candidates the vector search did not return still get a true dense score.
+            extra = collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
+            for chunk_id, text, meta, vector in zip(
+                extra["ids"], extra["documents"], extra["metadatas"], extra["embeddings"], strict=True
+            ):
+                similarity = float(np.dot(np.asarray(vector, dtype=np.float32), query_vector))
+                passages[chunk_id] = _Passage(text, dict(meta or {}), similarity)
+        return passages
+
+
+@dataclass(frozen=True)
+class _Passage:
+    text: str
+    metadata: dict[str, Any]
+    dense: float
 
 
 def build_retriever(settings: Settings | None = None) -> HybridRetriever:
