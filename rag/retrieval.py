@@ -299,7 +299,13 @@ class HybridRetriever(BaseRetriever):
         lexical_scores = lexical.scores(query_views(query, langs))
         pool = max(CANDIDATES, 3 * k)
 
-        allowed = np.array([_passes(m, sources, date_from, date_to) for m in lexical.metadatas], dtype=bool)
+        filtered = bool(sources or date_from or date_to)
+        # The per-chunk filter check is a Python loop: skip it on the common unfiltered path.
+        allowed = (
+            np.array([_passes(m, sources, date_from, date_to) for m in lexical.metadatas], dtype=bool)
+            if filtered
+            else np.ones(len(lexical.ids), dtype=bool)
+        )
         candidates: dict[str, None] = {}
         for view in VIEWS:
             scores = np.where(allowed, lexical_scores[view], -1.0)
