@@ -61,7 +61,7 @@ def evaluate_file(path: Path, settings: Settings, limit: int | None = None) -> E
     if "cases" in data:
         return evaluate_seed(data["cases"][:limit] if limit else data["cases"], settings)
     if "data" in data:
-        return evaluate_squad(data, settings, limit=limit, name=path.name.split(".")[0])
+        return evaluate_squad(data, settings, limit=limit)
     raise ValueError(f"{path} is neither SQuAD format (data[].paragraphs) nor seed-QA format (cases[])")
 
 
@@ -77,7 +77,7 @@ def squad_documents(data: dict[str, Any]) -> tuple[list[Any], list[tuple[str, st
     return documents, questions
 
 
-def evaluate_squad(data: dict[str, Any], settings: Settings, limit: int | None = None, name: str = "squad") -> EvalResult:
+def evaluate_squad(data: dict[str, Any], settings: Settings, limit: int | None = None) -> EvalResult:
     from rag.retrieval import HybridRetriever
 
     indexed = index_squad(data, settings)

@@ -157,7 +157,7 @@ class Ingestor:
                 chunks_deleted=deleted,
             )
             if report.changed or not HybridRetriever(store=self.store).index_folder.exists():
-                self._publish()
+                self._publish()  # a fresh store gets its BM25 index even when nothing changed
         logger.info("ingest: %s", report.summary())
         return report
 
