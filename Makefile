@@ -1,4 +1,5 @@
-# `make demo` sets up and answers the Ushakov question; `make test` sets up and runs the tests.
+# `make chat` sets up, ingests corpus/ and serves the chat on http://localhost:8501;
+# `make demo` answers the Ushakov question on the command line; `make test` runs the tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ PIP_LOCAL := $(if $(WHEELS),--find-links $(WHEELS),)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test test-fast eval clean
+.PHONY: setup chat demo test test-fast eval clean
 
 $(BIN)/rag: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +19,10 @@ $(BIN)/rag: pyproject.toml
 	touch $(BIN)/rag
 
 setup: $(BIN)/rag
+
+chat: setup
+	$(BIN)/rag ingest corpus
+	$(BIN)/rag ui
 
 demo: setup
 	$(BIN)/rag ingest corpus

@@ -271,6 +271,10 @@ class ExtractiveAnswerer:
         """The quotes to answer with, or none and the reason to abstain."""
         if not candidates:
             return [], "no passages retrieved"
+        if evidence(candidates[0]) < self.min_evidence:
+            # A follow-up whose answer was already quoted gets it again rather than an abstention.
+            repeat = next((c for c in candidates if c.repeated and evidence(c) >= self.min_evidence), None)
+            candidates = [repeat, *(c for c in candidates if c is not repeat)] if repeat else candidates
         why = self.unanswerable(facts, candidates)
         if why:
             return [], why

@@ -1,4 +1,4 @@
-"""The `rag` command: ingest, ask, search, eval, reindex.
+"""The `rag` command: ingest, ask, search, eval, reindex, ui.
 
 Usage errors exit 2; rag's own errors print their message (which says how to fix them) and exit 1.
 
@@ -6,20 +6,24 @@ Usage errors exit 2; rag's own errors print their message (which says how to fix
     rag ask "What did Ushakov say about territory?" [--json]
     rag search "Ushakov territori" [-k N] [--json]
     rag eval ../shared/eval/seed_qa_dev.json [--json]
+    rag ui [--host 127.0.0.1] [--port 8501]   # the chat page
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
+import math
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import QuestionError, RagError
+from rag.errors import MissingExtraError, QuestionError, RagError
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
 
     commands.add_parser("reindex", help="rebuild the index (e.g. after changing RAG_EMBEDDING_MODEL)")
+
+    ui = commands.add_parser("ui", help="serve the chat page (http://localhost:8501)")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    ui.add_argument("--port", type=int, default=8501)
     return parser
 
 
@@ -133,7 +141,29 @@ def _reindex(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-_COMMANDS = {"ingest": _ingest, "ask": _ask, "search": _search, "eval": _eval, "reindex": _reindex}
+APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
+
+
+def _ui(args: argparse.Namespace, settings: Settings) -> int:
+    if importlib.util.find_spec("streamlit") is None:
+        raise MissingExtraError("The chat page", "ui", "streamlit")
+    if not APP.is_file():
+        raise RagError(f"The chat app is not at {APP}: run `rag ui` from an editable install of the repository.")
+    upload_mb = max(1, math.ceil(settings.max_file_bytes / 2**20))
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.address", args.host, "--server.port", str(args.port), "--server.headless", "true",
+        "--server.maxUploadSize", str(upload_mb), "--server.enableXsrfProtection", "true",
+        "--browser.gatherUsageStats", "false",
+    ]
+    print(f"Serving the chat on http://{'localhost' if args.host == '127.0.0.1' else args.host}:{args.port}")
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
+_COMMANDS = {"ingest": _ingest, "ask": _ask, "search": _search, "eval": _eval, "reindex": _reindex, "ui": _ui}
 
 if __name__ == "__main__":
     sys.exit(main())

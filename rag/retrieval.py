@@ -68,7 +68,7 @@ LEXICAL_RADIUS = 2
 BM25_K1 = 1.2
 BM25_B = 0.75
 # Bumped whenever what BM25 indexes changes, so a saved index of an older layout is rebuilt.
-LEXICAL_FORMAT = 4
+LEXICAL_FORMAT = 5
 
 
 def document_views(text: str, lang: str) -> dict[str, list[str]]:
@@ -110,6 +110,8 @@ class LexicalIndex:
                 views[view].append(tokens)
         indexes = {}
         for view, corpus in views.items():
+            if not any(corpus):
+                continue  # bm25s cannot index an empty vocabulary (e.g. no names in any chunk)
             index = bm25s.BM25(k1=BM25_K1, b=BM25_B)
             index.index(corpus, show_progress=False)
             indexes[view] = index
@@ -121,7 +123,7 @@ class LexicalIndex:
         tmp.mkdir(parents=True)
         for view, index in self.indexes.items():
             index.save(str(tmp / view), show_progress=False)
-        chunks = {"format": LEXICAL_FORMAT, "ids": self.ids, "metadatas": self.metadatas}
+        chunks = {"format": LEXICAL_FORMAT, "ids": self.ids, "metadatas": self.metadatas, "views": list(self.indexes)}
         (tmp / "chunks.json").write_text(json.dumps(chunks), encoding="utf-8")
         (tmp / "generation").write_text(generation, encoding="utf-8")
         # Swap in whole so a reader never sees half an index.
@@ -141,7 +143,7 @@ class LexicalIndex:
             chunks = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
             if chunks.get("format") != LEXICAL_FORMAT:
                 return None
-            indexes = {view: bm25s.BM25.load(str(folder / view), show_progress=False) for view in VIEWS}
+            indexes = {view: bm25s.BM25.load(str(folder / view), show_progress=False) for view in chunks["views"]}
         except (OSError, ValueError) as exc:
             logger.info("BM25 index at %s unusable (%s); rebuilding", folder, exc)
             return None
@@ -150,9 +152,10 @@ class LexicalIndex:
     def scores(self, views: dict[str, list[str]]) -> dict[str, np.ndarray]:
         """BM25 score of every chunk for each view of the question."""
         out = {}
-        for view, index in self.indexes.items():
-            known = [t for t in views[view] if t in index.vocab_dict]
-            out[view] = index.get_scores(known) if known else np.zeros(len(self.ids), dtype=np.float32)
+        for view in VIEWS:
+            index = self.indexes.get(view)
+            known = [t for t in views[view] if t in index.vocab_dict] if index else []
+            out[view] = index.get_scores(known) if index and known else np.zeros(len(self.ids), dtype=np.float32)
         return out
 
 
