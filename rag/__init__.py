@@ -14,11 +14,13 @@ from rag.errors import (
     ConfigurationError,
     EmbeddingModelMismatchError,
     IndexMissingError,
+    LLMError,
     MissingExtraError,
     QuestionError,
     RagError,
     StoreBusyError,
 )
+from rag.generation import DraftListener
 from rag.indexing import IngestReport, ingest, reindex, remove
 from rag.retrieval import HybridRetriever, build_retriever
 
@@ -28,6 +30,7 @@ __all__ = [
     "build_chain",
     "build_retriever",
     "ConfigurationError",
+    "DraftListener",
     "EmbeddingModelMismatchError",
     "example_questions",
     "HybridRetriever",
@@ -36,6 +39,7 @@ __all__ = [
     "IndexStatus",
     "ingest",
     "IngestReport",
+    "LLMError",
     "MissingExtraError",
     "QuestionError",
     "RagError",

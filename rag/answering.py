@@ -20,6 +20,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -68,6 +69,19 @@ class Citation:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def citation_for(n: int, doc: Document, start: int, end: int) -> Citation:
+    """Citation `n` of `doc.page_content[start:end]`, with offsets into the source text."""
+    meta = doc.metadata
+    offset = int(meta.get("start", 0))
+    return Citation(
+        n=n, source=str(meta.get("source", "")), title=str(meta.get("title", "")),
+        date=meta.get("date"), text=doc.page_content, quote=doc.page_content[start:end],
+        start=offset, end=int(meta.get("end", offset + len(doc.page_content))),
+        quote_start=offset + start, quote_end=offset + end,
+        outlet=meta.get("outlet"), chunk_id=meta.get("chunk_id"),
+    )
 
 
 @dataclass(frozen=True)
@@ -208,8 +222,29 @@ class ExtractiveAnswerer:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
-    def answer(self, facts: QuestionFacts, passages: list[Document], already_said: str = "") -> Answer:
-        """Quote the passages' best sentences; in a conversation, prefer what was not said yet."""
+    def rewrite(self, question: str, history: Sequence[tuple[str, str]], heuristic: str, deadline: float) -> str:
+        """Follow-ups are resolved by `chain.standalone_query`'s heuristic alone."""
+        return heuristic
+
+    def search_queries(self, query: str, lang: str, corpus_languages: Sequence[str], deadline: float) -> list[str]:
+        return [query]
+
+    def gate(self, facts: QuestionFacts, passages: list[Document], already_said: str = "") -> str:
+        """Why the passages cannot answer the question, or "" when they can."""
+        return self.select(facts, self.candidates(facts, passages, already_said))[1]
+
+    def answer(
+        self,
+        facts: QuestionFacts,
+        passages: list[Document],
+        already_said: str = "",
+        on_draft: Callable[[str], None] | None = None,
+        deadline: float | None = None,
+    ) -> Answer:
+        """Quote the passages' best sentences; in a conversation, prefer what was not said yet.
+
+        (`on_draft` and `deadline` serve answerers that write; quoting needs neither.)
+        """
         candidates = self.candidates(facts, passages, already_said)
         chosen, why = self.select(facts, candidates)
         if not chosen:
@@ -218,17 +253,7 @@ class ExtractiveAnswerer:
         citations = []
         parts = []
         for n, cand in enumerate(chosen, start=1):
-            meta = cand.doc.metadata
-            offset = int(meta.get("start", 0))
-            citations.append(
-                Citation(
-                    n=n, source=str(meta.get("source", "")), title=str(meta.get("title", "")),
-                    date=meta.get("date"), text=cand.doc.page_content, quote=cand.text,
-                    start=offset, end=int(meta.get("end", offset + len(cand.doc.page_content))),
-                    quote_start=offset + cand.start, quote_end=offset + cand.end,
-                    outlet=meta.get("outlet"), chunk_id=meta.get("chunk_id"),
-                )
-            )
+            citations.append(citation_for(n, cand.doc, cand.start, cand.end))
             parts.append(f"{cand.text} [{n}]")
         frame = FRAMES.get(facts.lang, FRAMES["en"])
         return Answer(f"{frame} " + " ".join(parts), tuple(citations), False)

@@ -46,5 +46,9 @@ class ModelIntegrityError(RagError):
     """The bundled model's weights do not match their recorded checksum."""
 
 
+class LLMError(RagError):
+    """The LLM could not answer: unreachable, too slow, or its reply was unusable."""
+
+
 class StoreBusyError(RagError):
     """Another process is writing to the same store."""

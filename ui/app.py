@@ -37,7 +37,8 @@ def answer_chain(mode: str) -> Runnable:
     Raises `IndexMissingError` while nothing is indexed (and is not cached then).
     """
     chain = rag.build_chain(settings().model_copy(update={"llm": mode}))
-    chain.invoke({"question": "warm up", "chat_history": []})
+    if mode == "extractive":  # loads the embedding model and the BM25 index; an LLM is not bothered
+        chain.invoke({"question": "warm up", "chat_history": []})
     return chain
 
 
@@ -108,7 +109,9 @@ def sidebar(current: rag.IndexStatus | None) -> dict[str, Any]:
         st.subheader("Answers")
         modes = ["extractive"] + ([settings().llm] if settings().llm != "extractive" else [])
         options["mode"] = st.selectbox(
-            "Answer mode", modes, help="Extractive quotes the articles. Set RAG_LLM to add an LLM that writes answers."
+            "Answer mode",
+            modes,
+            help="Extractive quotes the articles. An LLM (set RAG_LLM) writes the answer; its citations are checked.",
         )
         options["k"] = st.slider("Passages to read", 1, 20, settings().k)
 
@@ -228,14 +231,16 @@ def ask(question: str, history: list[dict[str, Any]], options: dict[str, Any]) -
     with st.chat_message("assistant"):
         placeholder = st.empty()
         placeholder.markdown("_Searching the articles…_")
+        # An LLM's draft shows while it is written; the verified answer then replaces it.
+        listener = rag.DraftListener(lambda draft: placeholder.markdown(inert(draft) + " ▌"))
         try:
-            for piece in answer_chain(options["mode"]).stream(inputs):
+            for piece in answer_chain(options["mode"]).stream(inputs, config={"callbacks": [listener]}):
                 if "answer" in piece:
                     message["text"] += piece["answer"]
                     placeholder.markdown(answer_markdown(message["text"]))
                 else:
                     message.update({k: v for k, v in piece.items() if k != "mode"})
-        except (rag.QuestionError, rag.IndexMissingError) as exc:
+        except (rag.QuestionError, rag.IndexMissingError, rag.ConfigurationError) as exc:
             message.update(text=str(exc), error=True)
         placeholder.empty()
     return message

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,11 +32,13 @@ def hostile_article(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def open_app(monkeypatch: pytest.MonkeyPatch) -> Callable[[rag.Settings], AppTest]:
+def open_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
     """Start the app on `settings`' store; the process-wide caches are emptied first."""
 
-    def start(settings: rag.Settings) -> AppTest:
+    def start(settings: rag.Settings, **env: str) -> AppTest:
         monkeypatch.setenv("RAG_PERSIST_DIR", str(settings.persist_dir))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
         st.cache_resource.clear()
         st.cache_data.clear()
         app = AppTest.from_file(str(APP), default_timeout=120)

@@ -9,9 +9,10 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 import rag
+from tests.llm_server import cite, fake_llm_server
 
 USHAKOV = "What did Ushakov say about territory?"
-Open = Callable[[rag.Settings], AppTest]
+Open = Callable[..., AppTest]
 
 
 def plain(markdown: str) -> str:
@@ -155,3 +156,20 @@ def test_hostile_article_text_renders_inert(open_app: Open, settings: rag.Settin
     assert not re.search(r"(?<!\\)(\]\(|!\[|<img|<script|\*\*Ignora)", shown)  # every mark escaped
     assert "https://" not in shown and "www." not in shown  # bare links broken
     assert "[dettagli](javascript:alert(1))" in plain(shown)  # and still shown as written
+
+
+def test_llm_mode_answers_with_verified_citations_and_falls_back_with_a_notice(
+    open_app: Open, shared_store: rag.Settings
+) -> None:
+    with fake_llm_server() as server:
+        server.reply = cite("compromesso possibile sui territori", "La Russia non vede compromessi sui territori.")
+        app = open_app(shared_store, RAG_LLM="openai:test-model", RAG_LLM_BASE_URL=f"{server.url}/v1", RAG_LLM_TIMEOUT="3")
+        app.sidebar.selectbox[0].set_value("openai:test-model").run()
+        app = ask(app, "Cosa ha detto Ushakov sui territori?")
+        assert "La Russia non vede compromessi sui territori" in plain(answers(app)[0])
+        assert len(source_labels(app)) == 1 and not app.warning
+
+        server.mode = "hang"
+        app = ask(app, "Cosa ha detto Ushakov sui territori?")
+        assert any("did not answer within 3 s" in plain(w.value) for w in app.warning)
+        assert "Secondo gli articoli" in plain(answers(app)[1])
