@@ -75,10 +75,10 @@ class FakeLLMServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: FakeLLMServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 - the base class's name
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         self.server.requests.append(body)
         self.server.headers_seen.append(dict(self.headers))
