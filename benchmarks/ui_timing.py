@@ -45,7 +45,7 @@ def main() -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page = browser.new_page(viewport={"width": 1280, "height": 1250})
             while True:
                 try:
                     page.goto(args.url, timeout=5_000)
@@ -71,6 +71,10 @@ def main() -> None:
                     times.append(time.monotonic() - asked)
                     if args.screenshot and round_ == 0 and question == QUESTIONS[0]:
                         page.wait_for_timeout(500)
+                        # The chat scrolls to its end; the picture shows the question and the answer.
+                        page.mouse.move(700, 500)
+                        page.mouse.wheel(0, -10_000)
+                        page.wait_for_timeout(300)
                         page.screenshot(path=str(args.screenshot))
             print(f"question to answer on the page: median {statistics.median(times) * 1000:.0f} ms, "
                   f"max {max(times) * 1000:.0f} ms over {len(times)} questions")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,7 @@ class Ingestor:
     ) -> IngestReport:
         """Index `documents`; remove sources under `prune_folders` whose files are gone."""
         settings = self.store.settings
-        with self.store.writer_lock():
+        with self.store.writer_lock(), self._publish_pending() as interrupted:
             vector_store = self.store.vector_store(create=True)
             records = self.store.record_manager
             documents = list(documents)
@@ -156,14 +157,14 @@ class Ingestor:
                 chunks_added=added,
                 chunks_deleted=deleted,
             )
-            if report.changed or not HybridRetriever(store=self.store).index_folder.exists():
+            if report.changed or interrupted or not HybridRetriever(store=self.store).index_folder.exists():
                 self._publish()  # a fresh store gets its BM25 index even when nothing changed
         logger.info("ingest: %s", report.summary())
         return report
 
     def remove(self, sources: Sequence[str]) -> IngestReport:
         """Delete every chunk of `sources` from the store."""
-        with self.store.writer_lock():
+        with self.store.writer_lock(), self._publish_pending() as interrupted:
             vector_store = self.store.vector_store()
             records = self.store.record_manager
             removed: list[str] = []
@@ -176,9 +177,23 @@ class Ingestor:
                     removed.append(source)
                     deleted += len(keys)
             report = IngestReport(removed=tuple(removed), chunks_deleted=deleted)
-            if report.changed:
+            if report.changed or interrupted:
                 self._publish()
         return report
+
+    @contextmanager
+    def _publish_pending(self) -> Iterator[bool]:
+        """A marker that lives from the first write to the published BM25 index.
+
+        Yields whether an earlier run was killed before publishing: its writes may be in Chroma and
+        the record manager, where a rerun sees them as "unchanged", so the index must be rebuilt.
+        """
+        marker = HybridRetriever(store=self.store).index_folder.with_suffix(".pending")
+        interrupted = marker.exists()
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        yield interrupted
+        marker.unlink()  # not reached when the run fails: the next one publishes
 
     def _publish(self) -> None:
         """New generation, so every reader reloads; the BM25 index is rebuilt for it now."""

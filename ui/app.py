@@ -202,25 +202,29 @@ def show_sources(message: dict[str, Any], turn: int) -> None:
 
 def show_message(message: dict[str, Any], turn: int) -> None:
     with st.chat_message(message["role"]):
-        if message["role"] == "user":
-            st.markdown(inert(message["text"]))
-            return
-        if message.get("error"):
-            st.error(inert(message["text"]))
-            return
-        if message["abstained"]:
-            st.info(inert(message["text"]) + "  \n" + ABSTAIN_HINT)
-        else:
-            st.markdown(answer_markdown(message["text"]))
-        for warning in message["warnings"]:
-            st.warning(inert(warning))
-        if message["citations"]:
-            st.caption("Sources")
-            show_sources(message, turn)
+        message_body(message, turn)
+
+
+def message_body(message: dict[str, Any], turn: int) -> None:
+    if message["role"] == "user":
+        st.markdown(inert(message["text"]))
+        return
+    if message.get("error"):
+        st.error(inert(message["text"]))
+        return
+    if message["abstained"]:
+        st.info(inert(message["text"]) + "  \n" + ABSTAIN_HINT)
+    else:
+        st.markdown(answer_markdown(message["text"]))
+    for warning in message["warnings"]:
+        st.warning(inert(warning))
+    if message["citations"]:
+        st.caption("Sources")
+        show_sources(message, turn)
 
 
 def ask(question: str, history: list[dict[str, Any]], options: dict[str, Any]) -> dict[str, Any]:
-    """Stream the answer into the page; return the finished message for the history."""
+    """Stream the answer into the page, then show it with its sources; return it for the history."""
     inputs = {
         "question": question,
         "chat_history": [(m["role"], m["text"]) for m in history if not m.get("error")],
@@ -243,7 +247,12 @@ def ask(question: str, history: list[dict[str, Any]], options: dict[str, Any]) -
         except (rag.QuestionError, rag.IndexMissingError, rag.ConfigurationError) as exc:
             message.update(text=str(exc), error=True)
         placeholder.empty()
+        message_body(message, len(history) + 1)  # the turn it will have in the history
     return message
+
+
+def choose_example(question: str) -> None:
+    st.session_state.example = question
 
 
 def main() -> None:
@@ -258,26 +267,21 @@ def main() -> None:
         (st.success if kind == "success" else st.error)(inert(text))
 
     history: list[dict[str, Any]] = st.session_state.setdefault("history", [])
-    top = st.columns([5, 1])
-    top[0].caption("Answers quote the articles; every claim links to the passage it came from.")
-    if history and top[1].button("New chat", icon=":material/add_comment:"):
-        history.clear()
-        st.rerun()
-
+    st.caption("Answers quote the articles; every claim links to the passage it came from.")
     for turn, message in enumerate(history):
         show_message(message, turn)
 
-    question = st.chat_input("Ask about the articles, in English or Italian")
-    if not history and not question and current is not None:
-        st.markdown("**Try asking:**")
-        for number, example in enumerate(examples()):
-            if st.button(example, key=f"example-{number}"):
-                question = example
+    question = st.chat_input("Ask about the articles, in English or Italian") or st.session_state.pop("example", None)
     if question:
         show_message({"role": "user", "text": question}, len(history))
         answer = ask(question, history, options)
         history += [{"role": "user", "text": question}, answer]
-        st.rerun()
+    elif not history and current is not None:
+        st.markdown("**Try asking:**")
+        for number, example in enumerate(examples()):
+            st.button(example, key=f"example-{number}", on_click=choose_example, args=(example,))
+    if history:
+        st.button("New chat", icon=":material/add_comment:", on_click=history.clear)
 
 
 main()
