@@ -236,24 +236,27 @@ def verify(reply: Reply, passages: Sequence[Document]) -> tuple[str, tuple[Citat
     parts: list[str] = []
     warnings: list[str] = []
     for claim in reply.claims:
+        claim_text = MARKER.sub("", claim.text).strip()  # only verified markers may reach the answer
+        if not claim_text:
+            continue
         numbers: list[int] = []
         for n, words in claim.citations:
             if not 1 <= n <= len(passages):
                 warnings.append(f"Dropped citation [{n}]: there is no passage {n}.")
                 continue
             text = passages[n - 1].page_content
-            span = locate(words, text) if words else supporting_sentence(claim.text, text)
+            span = locate(words, text) if words else supporting_sentence(claim_text, text)
             if span is None:
-                warnings.append(f"Dropped citation [{n}]: “{_short(words or claim.text)}” is not in passage {n}.")
+                warnings.append(f"Dropped citation [{n}]: “{_short(words or claim_text)}” is not in passage {n}.")
                 continue
             key = (n, *span)
             if key not in citations:
                 citations[key] = citation_for(len(citations) + 1, passages[n - 1], *span)
             numbers.append(citations[key].n)
         if numbers:
-            parts.append(f"{claim.text} " + " ".join(f"[{m}]" for m in dict.fromkeys(numbers)))
+            parts.append(f"{claim_text} " + " ".join(f"[{m}]" for m in dict.fromkeys(numbers)))
         else:
-            warnings.append(f"Removed a claim no passage supports: “{_short(claim.text)}”")
+            warnings.append(f"Removed a claim no passage supports: “{_short(claim_text)}”")
     return " ".join(parts), tuple(citations.values()), tuple(warnings)
 
 

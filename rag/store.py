@@ -27,7 +27,13 @@ from langchain_core.indexing import RecordManager
 
 from rag.config import Settings
 from rag.embeddings import SentenceTransformerEmbeddings
-from rag.errors import ConfigurationError, EmbeddingModelMismatchError, IndexMissingError, StoreBusyError
+from rag.errors import (
+    ConfigurationError,
+    EmbeddingModelMismatchError,
+    IndexMissingError,
+    RagError,
+    StoreBusyError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -202,13 +208,25 @@ class ArticleStore:
         headers = {}
         if self.settings.chroma_token is not None:
             headers["Authorization"] = f"Bearer {self.settings.chroma_token.get_secret_value()}"
-        return chromadb.HttpClient(
-            host=url.hostname,
-            port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https",
-            headers=headers,
-            settings=chroma_settings,
-        )
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                headers=headers,
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb reports every failure here as ValueError or Exception
+            message = str(exc)
+            if "401" in message or "403" in message or "Unauthorized" in message or "Forbidden" in message:
+                raise ConfigurationError(
+                    f"The Chroma server at {self.settings.chroma_url} refused the request: set RAG_CHROMA_TOKEN "
+                    "to the token it expects."
+                ) from exc
+            raise RagError(
+                f"Cannot reach the Chroma server at {self.settings.chroma_url} ({message.splitlines()[0][:120]}). "
+                "Is `chroma run` running there? Unset RAG_CHROMA_URL to use the local store."
+            ) from exc
 
     @property
     def record_manager(self) -> SQLiteRecordManager:

@@ -23,7 +23,7 @@ import rag
 from rag.evaluation import read_dataset
 from rag.generation import ClaimDraft, Reply, verify
 from rag.retrieval import build_retriever
-from rag.store import open_store
+from rag.store import SQLiteRecordManager, open_store
 from tests.conftest import REPO, SHARED_EVAL, copy_corpus
 
 
@@ -56,24 +56,35 @@ def rag_env(settings: rag.Settings) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_kill_9_during_ingestion_then_ingest_again_converges_to_a_clean_run(tmp_path: Path) -> None:
-    folder = squad_folder(tmp_path / "archive", 160)
+    folder = squad_folder(tmp_path / "archive", 300)
     clean = rag.Settings(persist_dir=tmp_path / "clean", progress=False)
     rag.ingest([folder], clean)
     expected = store_state(clean)
-    assert len(expected["chroma"]) == len(set(expected["chroma"])) > 160
+    assert len(expected["chroma"]) == len(set(expected["chroma"])) > 300
 
     crashed = rag.Settings(persist_dir=tmp_path / "crashed", progress=False)
+    records = tmp_path / "crashed" / "records.sqlite"
+
+    def recorded() -> int:
+        # The record manager's own file, read directly: a second Chroma client must not open the store.
+        return len(SQLiteRecordManager(f"chroma/{crashed.collection}", records).list_keys()) if records.exists() else 0
+
     command = [sys.executable, "-m", "rag.cli", "ingest", str(folder)]
     kills = []
-    for delay in (4.0, 7.0, 10.0, 13.0):  # model loading, then deeper and deeper into the archive
+    # Killed while starting up, then just after a batch was recorded, then further in.
+    for kill_when in (lambda started: time.monotonic() - started > 3, lambda _: recorded() > 0,
+                      lambda _: recorded() > kills[-1][1]):
         process = subprocess.Popen(command, env=rag_env(crashed), cwd=tmp_path, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        started = time.monotonic()
+        while process.poll() is None and not kill_when(started):
+            time.sleep(0.05)
         finished = process.poll() is not None
         process.send_signal(signal.SIGKILL)
         process.wait()
-        kills.append((delay, finished, len(open_store(crashed).record_manager.list_keys())))
-    assert any(0 < recorded < len(expected["records"]) for _, finished, recorded in kills if not finished), kills
+        kills.append((finished, recorded()))
+    assert not any(finished for finished, _ in kills), kills
+    assert 0 < kills[-1][1] < len(expected["records"]), kills
 
     report = rag.ingest([folder], crashed)
     state = store_state(crashed)

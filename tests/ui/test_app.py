@@ -17,7 +17,7 @@ Open = Callable[..., AppTest]
 
 def plain(markdown: str) -> str:
     """What a reader sees of escaped markdown: the text without its backslash escapes."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u200b", "")
 
 
 def ask(app: AppTest, question: str) -> AppTest:
