@@ -63,7 +63,7 @@ def index_status(settings: Settings | None = None) -> IndexStatus:
             reverse=True,
         )
     )
-    return IndexStatus(articles, len(lexical.ids), settings.embedding_model, settings.store_location)
+    return IndexStatus(articles, len(lexical.ids), settings.embedding_identity, settings.store_location)
 
 
 def _optional(value: object) -> str | None:

@@ -12,6 +12,7 @@ Usage:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
         description="sentence-transformers model name or local path; the default is bundled.",
     )
     embedding_batch_size: int = Field(32, ge=1)
+    embedding_backend: Literal["torch", "onnx-int8"] = Field(
+        "torch", description="'onnx-int8': the model exported to ONNX and quantised, locally (pip install 'rag[onnx]')."
+    )
     llm: str = Field("extractive", description="'extractive', 'ollama:<model>' or 'openai:<model>'.")
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
@@ -51,6 +55,11 @@ class Settings(BaseSettings):
         if value == "extractive" or (backend in {"ollama", "openai"} and model):
             return value
         raise ValueError("RAG_LLM must be 'extractive', 'ollama:<model>' or 'openai:<model>'")
+
+    @property
+    def embedding_identity(self) -> str:
+        """What a collection records as the model that built it: vectors of another don't mix."""
+        return self.embedding_model if self.embedding_backend == "torch" else f"{self.embedding_model}+{self.embedding_backend}"
 
     @property
     def store_location(self) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import platform
 import threading
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.config import BUNDLED_MODEL
-from rag.errors import ConfigurationError, ModelIntegrityError
+from rag.errors import ConfigurationError, MissingExtraError, ModelIntegrityError
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +55,19 @@ def bundled_model_path() -> Path:
 class SentenceTransformerEmbeddings(Embeddings):
     """Normalised sentence-transformers embeddings, thread-safe, loaded once on first use."""
 
-    def __init__(self, model: str = BUNDLED_MODEL, batch_size: int = 32, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        model: str = BUNDLED_MODEL,
+        batch_size: int = 32,
+        device: str = "cpu",
+        backend: str = "torch",
+        cache_dir: Path | None = None,
+    ) -> None:
         self.model_name = model
         self.batch_size = batch_size
         self.device = device
+        self.backend = backend
+        self.cache_dir = cache_dir or Path(".rag") / "models"
         self._model: Any = None
         # The Rust tokenizer behind sentence-transformers is not safe to share between threads.
         self._lock = threading.Lock()
@@ -74,14 +84,36 @@ class SentenceTransformerEmbeddings(Embeddings):
         from sentence_transformers import SentenceTransformer
 
         path = str(bundled_model_path()) if self.model_name == BUNDLED_MODEL else self.model_name
-        logger.info("loading embedding model %s", path)
+        logger.info("loading embedding model %s (%s)", path, self.backend)
         try:
+            if self.backend == "onnx-int8":
+                folder = self._quantised(path)
+                return SentenceTransformer(
+                    str(folder), backend="onnx", device=self.device, model_kwargs={"file_name": _quantised_file()}
+                )
             return SentenceTransformer(path, device=self.device)
         except OSError as exc:
             raise ConfigurationError(
                 f"Cannot load embedding model '{self.model_name}': {exc}. Use a local folder, a model "
                 "already in the Hugging Face cache, or unset RAG_EMBEDDING_MODEL for the bundled model."
             ) from exc
+
+    def _quantised(self, path: str) -> Path:
+        """The model exported to ONNX and quantised to int8, once, into the cache folder."""
+        import importlib.util
+
+        if importlib.util.find_spec("optimum") is None:
+            raise MissingExtraError("RAG_EMBEDDING_BACKEND=onnx-int8", "onnx", "optimum-onnx")
+        from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
+
+        name = hashlib.sha256(path.encode()).hexdigest()[:12]
+        folder = self.cache_dir / f"{Path(path).name}-{name}-onnx"
+        if not (folder / _quantised_file()).exists():
+            logger.info("exporting %s to ONNX int8 in %s (once)", path, folder)
+            exported = SentenceTransformer(path, backend="onnx", device=self.device)
+            exported.save_pretrained(str(folder))
+            export_dynamic_quantized_onnx_model(exported, _quantisation_config(), str(folder))
+        return folder
 
     @property
     def dimension(self) -> int:
@@ -109,7 +141,18 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self.encode([text])[0].tolist()
 
 
+def _quantisation_config() -> str:
+    return "arm64" if platform.machine().lower() in {"arm64", "aarch64"} else "avx2"
+
+
+def _quantised_file() -> str:
+    # The name sentence-transformers gives the dynamically quantised model.
+    return f"onnx/model_quint8_{_quantisation_config()}.onnx"
+
+
 @functools.lru_cache(maxsize=4)
-def shared_embeddings(model: str = BUNDLED_MODEL, batch_size: int = 32) -> SentenceTransformerEmbeddings:
-    """One embeddings object (and so one loaded model) per model name in this process."""
-    return SentenceTransformerEmbeddings(model, batch_size=batch_size)
+def shared_embeddings(
+    model: str = BUNDLED_MODEL, batch_size: int = 32, backend: str = "torch", cache_dir: Path | None = None
+) -> SentenceTransformerEmbeddings:
+    """One embeddings object (and so one loaded model) per model and backend in this process."""
+    return SentenceTransformerEmbeddings(model, batch_size=batch_size, backend=backend, cache_dir=cache_dir)

@@ -246,12 +246,12 @@ class ArticleStore:
                 raise IndexMissingError(self.settings.store_location) from exc
             collection = self.client.create_collection(
                 name,
-                metadata={MODEL_KEY: self.settings.embedding_model, GENERATION_KEY: "empty"},
+                metadata={MODEL_KEY: self.settings.embedding_identity, GENERATION_KEY: "empty"},
                 configuration={"hnsw": {"space": "cosine"}},
             )
         stored = (collection.metadata or {}).get(MODEL_KEY)
-        if stored and stored != self.settings.embedding_model:
-            raise EmbeddingModelMismatchError(stored, self.settings.embedding_model)
+        if stored and stored != self.settings.embedding_identity:
+            raise EmbeddingModelMismatchError(stored, self.settings.embedding_identity)
         return collection
 
     def vector_store(self, create: bool = False) -> Chroma:
@@ -322,4 +322,7 @@ def open_store(settings: Settings) -> ArticleStore:
     """The store for `settings`, sharing this process's loaded embedding model."""
     from rag.embeddings import shared_embeddings
 
-    return ArticleStore(settings, shared_embeddings(settings.embedding_model, settings.embedding_batch_size))
+    embeddings = shared_embeddings(
+        settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend, settings.persist_dir / "models"
+    )
+    return ArticleStore(settings, embeddings)

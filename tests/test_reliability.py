@@ -4,6 +4,7 @@ and properties that must hold for any text."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -25,6 +26,8 @@ from rag.generation import ClaimDraft, Reply, verify
 from rag.retrieval import build_retriever
 from rag.store import SQLiteRecordManager, open_store
 from tests.conftest import REPO, SHARED_EVAL, copy_corpus
+
+logger = logging.getLogger(__name__)
 
 
 def squad_folder(target: Path, count: int) -> Path:
@@ -89,6 +92,8 @@ def test_kill_9_during_ingestion_then_ingest_again_converges_to_a_clean_run(tmp_
     report = rag.ingest([folder], crashed)
     state = store_state(crashed)
     assert state == expected, report.summary()
+    logger.info("kills (finished, records): %s; after the rerun: %s; clean run: %d chunks",
+                kills, report.summary(), len(expected["chroma"]))
     retriever = build_retriever(crashed)
     ids, texts, _ = open_store(crashed).all_chunks()
     for chunk_id, text in list(zip(ids, texts, strict=True))[::10]:  # each chunk's own text finds it
@@ -129,6 +134,7 @@ def test_readers_and_eight_askers_keep_answering_while_an_ingest_runs(tmp_path: 
         thread.join(timeout=600)
     assert errors == []
     assert len(answers) == 48
+    logger.info("48 answers from 8 threads during an ingest of %s", archive)
     for question, result in answers:
         assert result["answer"] == before[question]["answer"], question
     assert open_store(settings).collection().count() > 26
