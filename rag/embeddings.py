@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
+import os
 import platform
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -60,14 +63,14 @@ class SentenceTransformerEmbeddings(Embeddings):
         model: str = BUNDLED_MODEL,
         batch_size: int = 32,
         device: str = "cpu",
-        backend: str = "torch",
+        backend: str = "onnx",
         cache_dir: Path | None = None,
     ) -> None:
         self.model_name = model
         self.batch_size = batch_size
         self.device = device
         self.backend = backend
-        self.cache_dir = cache_dir or Path(".rag") / "models"
+        self.cache_dir = cache_dir or Path.home() / ".cache" / "rag" / "models"
         self._model: Any = None
         # The Rust tokenizer behind sentence-transformers is not safe to share between threads.
         self._lock = threading.Lock()
@@ -81,16 +84,19 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self._model
 
     def _load(self) -> Any:
-        from sentence_transformers import SentenceTransformer
-
         path = str(bundled_model_path()) if self.model_name == BUNDLED_MODEL else self.model_name
         logger.info("loading embedding model %s (%s)", path, self.backend)
         try:
-            if self.backend == "onnx-int8":
-                folder = self._quantised(path)
-                return SentenceTransformer(
-                    str(folder), backend="onnx", device=self.device, model_kwargs={"file_name": _quantised_file()}
-                )
+            if self.backend != "torch":
+                try:
+                    folder = self._exported(path)
+                    return OnnxEncoder(folder, _quantised_file() if self.backend == "onnx-int8" else "onnx/model.onnx")
+                except MissingExtraError:
+                    if self.backend == "onnx-int8":
+                        raise
+                    logger.warning("ONNX export unavailable (pip install 'rag[onnx]'); using torch, same vectors")
+            from sentence_transformers import SentenceTransformer
+
             return SentenceTransformer(path, device=self.device)
         except OSError as exc:
             raise ConfigurationError(
@@ -98,21 +104,27 @@ class SentenceTransformerEmbeddings(Embeddings):
                 "already in the Hugging Face cache, or unset RAG_EMBEDDING_MODEL for the bundled model."
             ) from exc
 
-    def _quantised(self, path: str) -> Path:
-        """The model exported to ONNX and quantised to int8, once, into the cache folder."""
-        import importlib.util
-
-        if importlib.util.find_spec("optimum") is None:
-            raise MissingExtraError("RAG_EMBEDDING_BACKEND=onnx-int8", "onnx", "optimum-onnx")
-        from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
-
+    def _exported(self, path: str) -> Path:
+        """The model exported to ONNX (fp32 and int8), once, into the cache folder."""
         name = hashlib.sha256(path.encode()).hexdigest()[:12]
         folder = self.cache_dir / f"{Path(path).name}-{name}-onnx"
-        if not (folder / _quantised_file()).exists():
-            logger.info("exporting %s to ONNX int8 in %s (once)", path, folder)
-            exported = SentenceTransformer(path, backend="onnx", device=self.device)
-            exported.save_pretrained(str(folder))
-            export_dynamic_quantized_onnx_model(exported, _quantisation_config(), str(folder))
+        if (folder / _quantised_file()).exists():
+            return folder
+        import importlib.util
+
+        if importlib.util.find_spec("optimum") is None or importlib.util.find_spec("onnxruntime") is None:
+            raise MissingExtraError(f"RAG_EMBEDDING_BACKEND={self.backend}", "onnx", "optimum-onnx")
+        from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
+
+        logger.info("exporting %s to ONNX in %s (once)", path, folder)
+        exported = SentenceTransformer(path, backend="onnx", device=self.device)
+        partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
+        exported.save_pretrained(str(partial))
+        export_dynamic_quantized_onnx_model(exported, _quantisation_config(), str(partial))
+        try:
+            partial.replace(folder)  # whole, or not at all
+        except OSError:
+            shutil.rmtree(partial, ignore_errors=True)  # another process got there first
         return folder
 
     @property
@@ -141,6 +153,49 @@ class SentenceTransformerEmbeddings(Embeddings):
         return self.encode([text])[0].tolist()
 
 
+class OnnxEncoder:
+    """A mean-pooling sentence-transformers model run by onnxruntime and tokenizers.
+
+    Loading it imports neither torch nor transformers, which is most of a cold start.
+    """
+
+    def __init__(self, folder: Path, file_name: str) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        if pooling.get("pooling_mode", "mean" if pooling.get("pooling_mode_mean_tokens") else None) != "mean":
+            raise ConfigurationError(f"{folder} does not use mean pooling: use RAG_EMBEDDING_BACKEND=torch.")
+        settings = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.enable_truncation(int(settings.get("max_seq_length", 256)))
+        self.tokenizer.enable_padding()
+        self.session = onnxruntime.InferenceSession(str(folder / file_name), providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return self.dimension
+
+    def encode(self, texts: list[str], batch_size: int = 32, **_: Any) -> np.ndarray:
+        """Unit-length vectors; texts are batched by length, as sentence-transformers does."""
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for first in range(0, len(texts), batch_size):
+            rows = order[first : first + batch_size]
+            encoded = self.tokenizer.encode_batch([texts[i] for i in rows])
+            feeds = {
+                "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+            }
+            hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self.inputs})[0]
+            mask = feeds["attention_mask"][..., None].astype(np.float32)
+            pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+            vectors[rows] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        return vectors
+
+
 def _quantisation_config() -> str:
     return "arm64" if platform.machine().lower() in {"arm64", "aarch64"} else "avx2"
 
@@ -152,7 +207,7 @@ def _quantised_file() -> str:
 
 @functools.lru_cache(maxsize=4)
 def shared_embeddings(
-    model: str = BUNDLED_MODEL, batch_size: int = 32, backend: str = "torch", cache_dir: Path | None = None
+    model: str = BUNDLED_MODEL, batch_size: int = 32, backend: str = "onnx", cache_dir: Path | None = None
 ) -> SentenceTransformerEmbeddings:
     """One embeddings object (and so one loaded model) per model and backend in this process."""
     return SentenceTransformerEmbeddings(model, batch_size=batch_size, backend=backend, cache_dir=cache_dir)

@@ -323,6 +323,6 @@ def open_store(settings: Settings) -> ArticleStore:
     from rag.embeddings import shared_embeddings
 
     embeddings = shared_embeddings(
-        settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend, settings.persist_dir / "models"
+        settings.embedding_model, settings.embedding_batch_size, settings.embedding_backend, settings.model_cache_dir
     )
     return ArticleStore(settings, embeddings)

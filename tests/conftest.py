@@ -30,6 +30,15 @@ def no_user_settings() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory, no_user_settings: None) -> Iterator[Path]:
+    """The model is exported to ONNX once per session, into a tmp folder, not the user's cache."""
+    folder = tmp_path_factory.mktemp("models")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAG_MODEL_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(autouse=True)
 def isolated_cwd(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Each test runs in its own folder, so no .env file or default .rag/ is shared."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from langchain_core.documents import Document
 
 from rag.answering import ExtractiveAnswerer, analyse_question, coverage, is_speaker, mentions
@@ -41,13 +43,13 @@ def test_coverage_counts_question_words_in_the_passage() -> None:
     assert coverage(facts, "Il gas costa di più in Europa quest’anno.", "it") == 1.0
 
 
-def test_answer_quotes_verbatim_with_markers_and_offsets() -> None:
+def test_answer_quotes_verbatim_with_markers_and_offsets(model_cache: Path) -> None:
     text = (
         "Il vertice è durato cinque ore. La Russia, ha ribadito Ushakov, non ha trovato alcun compromesso "
         "possibile sui territori."
     )
     doc = passage(text, start=100)
-    answer = ExtractiveAnswerer(shared_embeddings()).answer(analyse_question("Cosa ha detto Ushakov sui territori?", "it"), [doc])
+    answer = ExtractiveAnswerer(shared_embeddings(cache_dir=model_cache)).answer(analyse_question("Cosa ha detto Ushakov sui territori?", "it"), [doc])
     assert not answer.abstained
     assert answer.text.startswith("Secondo gli articoli:")
     citation = answer.citations[0]
@@ -56,8 +58,8 @@ def test_answer_quotes_verbatim_with_markers_and_offsets() -> None:
     assert f"{citation.quote} [1]" in answer.text
 
 
-def test_abstains_without_passages_or_evidence() -> None:
-    answerer = ExtractiveAnswerer(shared_embeddings())
+def test_abstains_without_passages_or_evidence(model_cache: Path) -> None:
+    answerer = ExtractiveAnswerer(shared_embeddings(cache_dir=model_cache))
     facts = analyse_question("Who won the football match in Madrid?", "en")
     assert answerer.answer(facts, []).abstained
     unrelated = passage("Il consiglio comunale ha approvato il bilancio della città per il prossimo anno.")

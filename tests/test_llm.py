@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -206,7 +207,8 @@ def test_missing_backend_package_says_what_to_install(monkeypatch: pytest.Monkey
 def test_cli_ask_answers_through_the_llm_and_quotes_when_it_is_down(shared_store: rag.Settings, server: FakeLLMServer) -> None:
     server.reply = cite("compromesso possibile sui territori", CLAIM)
     env = {"RAG_PERSIST_DIR": str(shared_store.persist_dir), "RAG_LLM": "openai:test-model",
-           "RAG_LLM_BASE_URL": f"{server.url}/v1", "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+           "RAG_LLM_BASE_URL": f"{server.url}/v1", "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin",
+           "RAG_MODEL_CACHE_DIR": os.environ["RAG_MODEL_CACHE_DIR"]}
     command = [sys.executable, "-m", "rag.cli", "ask", USHAKOV_IT]
     up = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=REPO, check=False)
     assert up.returncode == 0 and up.stdout.startswith(f"{CLAIM} [1]"), up.stderr
