@@ -9,7 +9,7 @@ PIP_LOCAL := $(if $(WHEELS),--find-links $(WHEELS),)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup chat demo test test-fast eval clean
+.PHONY: setup chat demo test test-fast eval bench clean
 
 $(BIN)/rag: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ eval: setup
 	$(BIN)/rag eval ../shared/eval/seed_qa_dev.json
 	$(BIN)/rag eval ../shared/eval/squad_it_dev.json.gz
 	$(BIN)/rag eval ../shared/eval/squad_it_en_questions_dev.json.gz
+
+bench: setup  # about half an hour on 2 cores; writes docs/benchmarks.md
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) .rag .pytest_cache

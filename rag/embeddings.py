@@ -12,6 +12,7 @@ Usage:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -20,6 +21,8 @@ import os
 import platform
 import shutil
 import threading
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,11 +119,12 @@ class SentenceTransformerEmbeddings(Embeddings):
             raise MissingExtraError(f"RAG_EMBEDDING_BACKEND={self.backend}", "onnx", "optimum-onnx")
         from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
 
-        logger.info("exporting %s to ONNX in %s (once)", path, folder)
-        exported = SentenceTransformer(path, backend="onnx", device=self.device)
+        logger.warning("exporting the embedding model to ONNX, once, into %s", folder)
         partial = folder.with_name(f"{folder.name}.{os.getpid()}.partial")
-        exported.save_pretrained(str(partial))
-        export_dynamic_quantized_onnx_model(exported, _quantisation_config(), str(partial))
+        with _quiet("sentence_transformers", "transformers", "optimum"):
+            exported = SentenceTransformer(path, backend="onnx", device=self.device)
+            exported.save_pretrained(str(partial))
+            export_dynamic_quantized_onnx_model(exported, _quantisation_config(), str(partial))
         try:
             partial.replace(folder)  # whole, or not at all
         except OSError:
@@ -194,6 +198,21 @@ class OnnxEncoder:
             pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
             vectors[rows] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return vectors
+
+
+@contextlib.contextmanager
+def _quiet(*loggers: str) -> Iterator[None]:
+    """The exporters' advice ("save the exported model", tracer warnings) is for their own users."""
+    saved = {name: logging.getLogger(name).level for name in loggers}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name in loggers:
+            logging.getLogger(name).setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for name, level in saved.items():
+                logging.getLogger(name).setLevel(level)
 
 
 def _quantisation_config() -> str:
