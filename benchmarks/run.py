@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -41,6 +40,12 @@ def percentile(values: list[float], q: float) -> float:
 
 def ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
+
+
+def peak_rss_mb() -> int:
+    """This process's peak resident memory. (`ru_maxrss` would count the parent's peak: it survives fork.)"""
+    status = Path("/proc/self/status").read_text(encoding="utf-8")
+    return round(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024)
 
 
 def du(path: Path) -> int:
@@ -291,9 +296,22 @@ def scale_point(size: int, workdir: Path) -> dict[str, Any]:
         "chunks_per_s": round(size / (write_seconds + bm25_seconds), 1),
         "retrieve_p50_ms": ms(statistics.median(times)),
         "retrieve_p95_ms": ms(percentile(times, 95)),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mb": peak_rss_mb(),
         "disk_mb": round(du(settings.persist_dir) / 2**20, 1),
     }
+
+
+def scale_points(workdir: Path, sizes: list[int]) -> list[dict[str, Any]]:
+    points = []
+    for size in sizes:
+        print(f"scale: {size:,} chunks …", flush=True)
+        done = subprocess.run([sys.executable, __file__, "--scale-point", str(size), "--workdir", str(workdir)],
+                              capture_output=True, text=True, check=True)
+        point = json.loads(done.stdout.strip().splitlines()[-1])
+        point.update(startup({"RAG_PERSIST_DIR": str(workdir / f"scale-{size}"), "RAG_COLLECTION": "scale"}))
+        points.append(point)
+        print(f"  {point}", flush=True)
+    return points
 
 
 STARTUP_PROBE = """
@@ -461,7 +479,8 @@ def report(results: dict[str, Any], command: str) -> str:
         "Synthetic archives: chunk texts are three random SQuAD-it sentences; **embeddings are synthesised** "
         "too (a real paragraph's vector plus noise, unit length), written straight to Chroma, so the run "
         "measures the store and the BM25 index, not the encoder. Retrieval still embeds each query with the "
-        "real model. Each size runs in its own process (peak RSS is that process's).",
+        "real model. Each size runs in its own process; peak RSS is that process's `VmHWM`. "
+        + (f"These rows come from `{results['scale_command']}`." if results.get("scale_command") else ""),
         "",
         "| chunks | write rate (Chroma + BM25) | retrieve p50 | retrieve p95 | peak RSS | on disk | load indexes | process start to first answer |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -494,11 +513,18 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--scale-point", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--report-only", action="store_true", help="redraw the report from docs/benchmarks.json")
+    parser.add_argument("--rescale", action="store_true", help="measure the scale sizes again, keep the rest")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # Exported models go in the run's folder, so a run never depends on the user's cache.
     os.environ["RAG_MODEL_CACHE_DIR"] = str(args.workdir / "models")
 
+    if args.rescale:
+        results = json.loads((DOCS / "benchmarks.json").read_text(encoding="utf-8"))
+        results["scale"] = scale_points(args.workdir, args.sizes)
+        results["scale_command"] = "python benchmarks/run.py --rescale (after the full run, reusing its workdir)"
+        (DOCS / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        args.report_only = True
     if args.report_only:
         results = json.loads((DOCS / "benchmarks.json").read_text(encoding="utf-8"))
         plots(results)
@@ -524,15 +550,7 @@ def main() -> None:
     np.save(args.workdir / "paragraph_vectors.npy", shared_embeddings().encode([p.text for p in paragraphs]))
 
     results["onnx"] = onnx_backend(args.workdir, results.pop("chunk_texts"))
-    results["scale"] = []
-    for size in args.sizes:
-        print(f"scale: {size:,} chunks …", flush=True)
-        done = subprocess.run([sys.executable, __file__, "--scale-point", str(size), "--workdir", str(args.workdir)],
-                              capture_output=True, text=True, check=True)
-        point = json.loads(done.stdout.strip().splitlines()[-1])
-        point.update(startup({"RAG_PERSIST_DIR": str(args.workdir / f"scale-{size}"), "RAG_COLLECTION": "scale"}))
-        results["scale"].append(point)
-        print(f"  {point}", flush=True)
+    results["scale"] = scale_points(args.workdir, args.sizes)
     results["cold_start"] = cold_start(args.workdir)
 
     command = "python benchmarks/run.py" + ("" if args.sizes == [10_000, 100_000] else f" --sizes {' '.join(map(str, args.sizes))}")
