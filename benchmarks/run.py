@@ -327,7 +327,8 @@ retriever.store.collection().query(query_embeddings=[[0.0] * 384], n_results=1)
 loaded = time.perf_counter()
 result = rag.build_chain(settings).invoke({"question": "Chi ha costruito il ponte?", "chat_history": []})
 answered = time.perf_counter()
-print(f"{imported - started:.3f} {loaded - imported:.3f} {answered - loaded:.3f}")
+status = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
+print(f"{imported - started:.3f} {loaded - imported:.3f} {answered - loaded:.3f} {int(status) / 1024:.0f}")
 """
 
 
@@ -337,22 +338,30 @@ def startup(settings_env: dict[str, str]) -> dict[str, float]:
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", STARTUP_PROBE], env=env, capture_output=True, text=True, check=True)
     total = time.perf_counter() - started
-    imports, load, answer = (float(x) for x in done.stdout.split()[-3:])
+    imports, load, answer, rss = (float(x) for x in done.stdout.split()[-4:])
     return {"total_s": round(total, 2), "imports_s": round(imports, 2), "load_indexes_s": round(load, 2),
-            "first_answer_s": round(answer, 2)}
+            "first_answer_s": round(answer, 2), "serving_rss_mb": round(rss)}
 
 
 def cold_start(workdir: Path) -> dict[str, Any]:
-    """`rag ask` on the bundled corpus, from process start to the printed answer."""
+    """`rag ask` on the bundled corpus, from process start to the printed answer, for the default
+    backend and for torch (before the ONNX runtime), alternating run by run."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAG_PERSIST_DIR": str(workdir / "seed")}
     rag_cli = Path(sys.executable).with_name("rag")
-    walls = []
+    walls: dict[str, list[float]] = {"default": [], "torch": []}
     for _ in range(3):
-        started = time.perf_counter()
-        subprocess.run([str(rag_cli), "ask", USHAKOV], env=env, capture_output=True, check=True)
-        walls.append(time.perf_counter() - started)
+        for name, extra in (("default", {}), ("torch", {"RAG_EMBEDDING_BACKEND": "torch"})):
+            started = time.perf_counter()
+            subprocess.run([str(rag_cli), "ask", USHAKOV], env={**env, **extra}, capture_output=True, check=True)
+            walls[name].append(time.perf_counter() - started)
     phases = startup({"RAG_PERSIST_DIR": str(workdir / "seed")})
-    return {"rag_ask_median_s": round(statistics.median(walls), 2), "runs": [round(w, 2) for w in walls], **phases}
+    return {
+        "rag_ask_median_s": round(statistics.median(walls["default"]), 2),
+        "runs": [round(w, 2) for w in walls["default"]],
+        "torch_median_s": round(statistics.median(walls["torch"]), 2),
+        "torch_runs": [round(w, 2) for w in walls["torch"]],
+        **phases,
+    }
 
 
 # ---- report -------------------------------------------------------------------------------------
@@ -399,6 +408,41 @@ def plots(results: dict[str, Any]) -> None:
     fig.tight_layout()
     fig.savefig(PLOTS / "scale.png", dpi=110)
     plt.close(fig)
+
+
+HOT_SPOTS = """## Hot spots, what was fixed, and the targets still missed
+
+Profiles (cProfile and `python -X importtime`, on this machine):
+
+- **Cold start: fixed.** Before, `rag ask` spent about 6 s of its 8.5 to 10 s importing
+  sentence-transformers, which imports transformers and torch (`python -X importtime -c "from
+  sentence_transformers import SentenceTransformer"`: 5.6 s). Loading the model took 0.1 s and the
+  weights' sha256 0.12 s. Now the model is exported to ONNX once and run with onnxruntime and
+  tokenizers, and torch is never imported to answer (`tests/test_embeddings.py` checks it). The
+  vectors are the same: cosine 1.0 against torch, so an index built with either serves both. The
+  before and after figures are in the cold-start section above.
+- **Full extractive answer: missed (target 100 ms).** 192 of the 209 ms per answer go to
+  onnxruntime, encoding the candidate sentences of the retrieved passages for the answerer's
+  sentence-level dense score (cProfile over 37 dev questions on the SQuAD-it index). Retrieval is
+  24 ms of it. The fix is to embed sentences at ingestion and keep their vectors. Not done here:
+  it changes the store's layout.
+- **Hybrid / plain retrieve: missed (target 1.5x).** The hybrid search makes the same Chroma query,
+  with a wider pool, plus BM25 over four token views of every chunk and the fusion. On the SQuAD-it
+  index that is 27 ms against 11 ms.
+- **Ingestion / raw encode: missed (target 1.1x).** Embedding dominates. BM25 (about 12 s per 10k
+  chunks) and the Chroma writes (about 7 s per 10k, from the scale rows) account for some 13 s of
+  the difference. The rest was not broken down. Two encodes of the same texts in this run differ
+  by 20% (171 s and 141 s with torch), so the ratio is itself noisy.
+- **Memory at 100k chunks: met when serving, missed when building (target 3 GB).** A fresh process
+  that loads the 100k-chunk indexes and answers peaks at 1.35 GB. The process that builds them peaks
+  at 4.4 GB. Rebuilding the BM25 index reads every chunk's text and metadata from Chroma and holds
+  the token lists of all four views at once. Building one view at a time, from pages of chunks,
+  would lower that peak. Not done here.
+- **The faster backend: missed (target 2x).** On this CPU (AVX2, no VNNI), fp32 ONNX encodes long
+  chunks no faster than torch, and dynamic int8 is 1.26x, with recall@5 within a point. `onnx` is
+  the default for the cold start, not for speed. `onnx-int8` stays an option: its vectors differ,
+  so an index built with it records that.
+"""
 
 
 def report(results: dict[str, Any], command: str) -> str:
@@ -482,14 +526,22 @@ def report(results: dict[str, Any], command: str) -> str:
         "real model. Each size runs in its own process; peak RSS is that process's `VmHWM`. "
         + (f"These rows come from `{results['scale_command']}`." if results.get("scale_command") else ""),
         "",
-        "| chunks | write rate (Chroma + BM25) | retrieve p50 | retrieve p95 | peak RSS | on disk | load indexes | process start to first answer |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| chunks | write rate (Chroma + BM25) | retrieve p50 | retrieve p95 | peak RSS, building | peak RSS, serving | on disk | load indexes | process start to first answer |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for s in results["scale"]:
         lines.append(
             f"| {s['chunks']:,} | {s['chunks_per_s']:,} chunks/s | {s['retrieve_p50_ms']} ms | {s['retrieve_p95_ms']} ms | "
-            f"{s['peak_rss_mb']:,} MB | {s['disk_mb']:,} MB | {s['load_indexes_s']} s | {s['total_s']} s |"
+            f"{s['peak_rss_mb']:,} MB | {s.get('serving_rss_mb', '–')} MB | {s['disk_mb']:,} MB | "
+            f"{s['load_indexes_s']} s | {s['total_s']} s |"
         )
+    lines += [
+        "",
+        "*Building* is the process that writes the synthetic chunks, builds the BM25 index and then "
+        "answers the latency questions. *Serving* is a fresh process that opens the store, loads the "
+        "indexes and answers one question (the start-up probe)."
+        + (f" Start-up columns from `{results['restart_command']}`." if results.get("restart_command") else ""),
+    ]
     lines += [
         "",
         "Targets at 100k chunks: retrieve p95 <= 150 ms, RSS <= 3 GB, cold start to first answer <= 10 s.",
@@ -501,8 +553,13 @@ def report(results: dict[str, Any], command: str) -> str:
         f"`rag ask \"{USHAKOV}\"` from process start to the printed answer: median **{cold['rag_ask_median_s']} s** "
         f"over 3 runs ({', '.join(str(r) for r in cold['runs'])} s; target <= 6 s). A probe process splits it: "
         f"imports {cold['imports_s']} s, opening Chroma and loading the BM25 index {cold['load_indexes_s']} s, "
-        f"the first answer (model load included) {cold['first_answer_s']} s.",
+        f"the first answer (model load included) {cold['first_answer_s']} s."
+        + (f" Alternating with those runs, the same command with `RAG_EMBEDDING_BACKEND=torch` (how rag ran "
+           f"before this benchmark) took a median of {cold['torch_median_s']} s "
+           f"({', '.join(str(r) for r in cold['torch_runs'])} s)." if "torch_median_s" in cold else "")
+        + (f" From `{results['cold_start_command']}`." if results.get("cold_start_command") else ""),
         "",
+        HOT_SPOTS,
     ]
     return "\n".join(lines)
 
@@ -514,11 +571,27 @@ def main() -> None:
     parser.add_argument("--scale-point", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--report-only", action="store_true", help="redraw the report from docs/benchmarks.json")
     parser.add_argument("--rescale", action="store_true", help="measure the scale sizes again, keep the rest")
+    parser.add_argument("--cold-start", action="store_true", help="measure the cold start again, keep the rest")
+    parser.add_argument("--restart", action="store_true", help="run the scale start-up probes again")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # Exported models go in the run's folder, so a run never depends on the user's cache.
     os.environ["RAG_MODEL_CACHE_DIR"] = str(args.workdir / "models")
 
+    if args.restart:
+        results = json.loads((DOCS / "benchmarks.json").read_text(encoding="utf-8"))
+        for point in results["scale"]:
+            env = {"RAG_PERSIST_DIR": str(args.workdir / f"scale-{point['chunks']}"), "RAG_COLLECTION": "scale"}
+            point.update(startup(env))
+        results["restart_command"] = "python benchmarks/run.py --restart (start-up probes again, same indexes)"
+        (DOCS / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        args.report_only = True
+    if args.cold_start:
+        results = json.loads((DOCS / "benchmarks.json").read_text(encoding="utf-8"))
+        results["cold_start"] = cold_start(args.workdir)
+        results["cold_start_command"] = "python benchmarks/run.py --cold-start (after the full run, reusing its workdir)"
+        (DOCS / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        args.report_only = True
     if args.rescale:
         results = json.loads((DOCS / "benchmarks.json").read_text(encoding="utf-8"))
         results["scale"] = scale_points(args.workdir, args.sizes)
