@@ -31,6 +31,7 @@ from typing import Any
 
 import bm25s
 import numpy as np
+from filelock import FileLock
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -118,6 +119,13 @@ class LexicalIndex:
         return cls(ids, metadatas, indexes)
 
     def save(self, folder: Path, generation: str) -> None:
+        """Write beside `folder`, then swap it in; a writer and a reader rebuilding a stale index
+        may both save, so the swap is serialised by a file lock (across processes too)."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder.with_suffix(".lock"))):
+            self._save(folder, generation)
+
+    def _save(self, folder: Path, generation: str) -> None:
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
