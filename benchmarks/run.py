@@ -393,15 +393,17 @@ def plots(results: dict[str, Any]) -> None:
     sizes = [s["chunks"] for s in scale]
     panels = [
         ("retrieve latency (ms)", [("p50", "retrieve_p50_ms"), ("p95", "retrieve_p95_ms")]),
-        ("peak RSS (MB)", [("ingest + queries", "peak_rss_mb")]),
+        ("peak RSS (MB)", [("building + queries", "peak_rss_mb"), ("serving (fresh process)", "serving_rss_mb")]),
         ("index size on disk (MB)", [("Chroma + BM25 + records", "disk_mb")]),
         ("start-up (s)", [("load indexes", "load_indexes_s"), ("to first answer", "total_s")]),
     ]
     fig, axes = plt.subplots(1, 4, figsize=(14, 3.4))
     for ax, (title, series) in zip(axes, panels, strict=True):
         for label, key in series:
-            ax.plot(sizes, [s[key] for s in scale], marker="o", label=label)
+            if all(key in s for s in scale):
+                ax.plot(sizes, [s[key] for s in scale], marker="o", label=label)
         ax.set_xscale("log")
+        ax.set_ylim(bottom=0)
         ax.set_xlabel("chunks")
         ax.set_title(title)
         ax.legend(fontsize=8)
