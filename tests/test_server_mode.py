@@ -7,9 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,37 +15,13 @@ from streamlit.testing.v1 import AppTest
 
 import rag
 from tests.conftest import REPO, copy_corpus
-from tests.ui.test_app import plain
+from tests.servers import free_port, wait_for
 from tests.ui.conftest import open_app  # noqa: F401 - the fixture, shared with the UI tests
+from tests.ui.test_app import plain
 
 CHROMA = Path(sys.executable).with_name("chroma")
 TOKEN = "s3cret-token"
 USHAKOV = "What did Ushakov say about territory?"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, process: subprocess.Popen[bytes], expect: int = 200, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"server for {url} exited"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == expect:
-                    return
-        except urllib.error.HTTPError as exc:
-            if exc.code == expect:
-                return
-        except (urllib.error.URLError, ConnectionError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} not up within {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +32,7 @@ def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{url}/api/v2/heartbeat", process)
+        wait_for(f"{url}/api/v2/heartbeat", process, timeout=60)
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -101,7 +74,7 @@ http {{
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{url}/api/v2/heartbeat", process, expect=401)
+        wait_for(f"{url}/api/v2/heartbeat", process, expect=401, timeout=60)
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -170,10 +170,14 @@ def article_list(current: rag.IndexStatus) -> None:
             with st.popover("Remove"):
                 st.caption("Remove this article from the index? The file itself is kept.")
                 if st.button("Remove from the index", key=f"remove-{number}", type="primary"):
-                    with _WRITE_LOCK:
-                        rag.remove([article.source], settings())
-                    index_changed()
-                    st.session_state.notices = [("success", f"Removed {article.title}.")]
+                    try:
+                        with _WRITE_LOCK:
+                            rag.remove([article.source], settings())
+                    except rag.RagError as exc:  # e.g. another process is ingesting
+                        st.session_state.notices = [("error", str(exc))]
+                    else:
+                        index_changed()
+                        st.session_state.notices = [("success", f"Removed {article.title}.")]
                     st.rerun()
 
 
