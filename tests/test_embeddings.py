@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 import rag
-
-from rag.embeddings import SentenceTransformerEmbeddings, bundled_model_path, shared_embeddings
+from rag.embeddings import SentenceTransformerEmbeddings, bundled_model_path, length_batches, shared_embeddings
 from rag.errors import ConfigurationError
 
 
@@ -43,6 +42,30 @@ def test_onnx_backends_are_exported_locally_and_match_torch(model_cache: Path) -
     assert ((torch * onnx).sum(axis=1) > 0.9999).all()  # the same vectors: the same index serves both
     assert ((torch * int8).sum(axis=1) > 0.95).all()
     assert list(model_cache.glob("*-onnx/onnx/model_quint8_*.onnx"))
+
+
+def test_length_batches_group_similar_lengths_longest_first() -> None:
+    lengths = [10, 100, 95, 12, 50, 81, 11]
+    batches = length_batches(lengths, batch_size=2)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    assert batches[0] == [1, 2]  # 95 fills 95% of the longest: run together
+    for batch in batches:
+        assert len(batch) <= 2
+        assert all(lengths[i] >= 0.8 * lengths[batch[0]] for i in batch)
+    assert [lengths[b[0]] for b in batches] == sorted((lengths[b[0]] for b in batches), reverse=True)
+
+
+def test_padding_does_not_change_a_vector(model_cache: Path) -> None:
+    texts = [
+        "Ushakov ha detto che non esiste alcun compromesso possibile sui territori sotto controllo russo. " * 3,
+        "ok",
+        "Il Cremlino ha discusso le questioni territoriali.",
+        "Kyiv",
+    ]
+    emb = SentenceTransformerEmbeddings(backend="onnx", cache_dir=model_cache)
+    together = emb.encode(texts)
+    alone = np.stack([emb.encode([t])[0] for t in texts])
+    assert np.allclose(together, alone, atol=1e-5)
 
 
 def test_onnx_backend_does_not_import_torch(model_cache: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 import rag
 from rag.evaluation import index_squad, ranking_metrics, read_dataset
-from rag.retrieval import FusionWeights, HybridRetriever
+from rag.retrieval import DOCUMENT_VIEWS, FusionWeights, HybridRetriever, LexicalIndex, query_views
 from tests.conftest import SHARED_EVAL
 
 FOX = "fox-news-putin-witkoff-kushner.txt"
@@ -84,3 +84,25 @@ def test_fusion_beats_each_part_alone(tmp_path: Path) -> None:
     dense_only = recall_at_5(FusionWeights(dense=1.0, words=0.0, grams=0.0, names=0.0))
     bm25_only = recall_at_5(FusionWeights(dense=0.0, words=1.0, grams=0.0, names=0.0))
     assert fused > dense_only and fused > bm25_only, (fused, dense_only, bm25_only)
+
+
+def test_lexical_index_scores_like_bm25s_over_token_strings() -> None:
+    # The index is built from token ids, one view at a time, to bound memory; scores must not move.
+    import bm25s
+    import numpy as np
+
+    texts = [
+        "Ushakov ha parlato dei territori con Witkoff a Mosca.",
+        "Zelensky incontra Kushner a Kyiv.",
+        "Il Cremlino non commenta.",
+        "I territori del Donbass restano contesi secondo Ushakov.",
+    ]
+    metadatas = [{"source": f"s{i}", "lang": "it", "start": 0, "end": len(t)} for i, t in enumerate(texts)]
+    index = LexicalIndex.build([f"s{i}" for i in range(len(texts))], texts, metadatas)
+    query = query_views("Che cosa ha detto Ushakov sui territori a Kiev?", ("it",))
+    for view, tokenize in DOCUMENT_VIEWS.items():
+        reference = bm25s.BM25(k1=1.2, b=0.75)
+        reference.index([tokenize(t, "it") for t in texts], show_progress=False)
+        known = [t for t in query[view] if t in reference.vocab_dict]
+        assert known, view
+        assert np.allclose(index.indexes[view].get_scores(known), reference.get_scores(known)), view
