@@ -99,7 +99,7 @@ def test_lexical_index_scores_like_bm25s_over_token_strings() -> None:
     ]
     metadatas = [{"source": f"s{i}", "lang": "it", "start": 0, "end": len(t)} for i, t in enumerate(texts)]
     index = LexicalIndex.build([f"s{i}" for i in range(len(texts))], texts, metadatas)
-    query = query_views("Che cosa ha detto Ushakov sui territori a Kiev?", ("it",))
+    query = query_views("Che cosa ha detto Ushakov sui territori del Donbass a Kiev?", ("it",))
     for view, tokenize in DOCUMENT_VIEWS.items():
         reference = bm25s.BM25(k1=1.2, b=0.75)
         reference.index([tokenize(t, "it") for t in texts], show_progress=False)
