@@ -10,6 +10,8 @@ ratios measured side by side in this one run. Needs ../shared/eval (SQuAD-it dev
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import os
 import platform
@@ -165,6 +167,19 @@ def quality_and_speed(workdir: Path) -> dict[str, Any]:
     return out
 
 
+@contextlib.contextmanager
+def padded_batches() -> Any:
+    """The ONNX encoder as it was before the fix: every batch padded to its longest row."""
+    from rag import embeddings
+
+    fill_aware = embeddings.length_batches
+    embeddings.length_batches = functools.partial(fill_aware, min_fill=0.0)
+    try:
+        yield
+    finally:
+        embeddings.length_batches = fill_aware
+
+
 def latency(store: Any, settings: Any, questions: list[tuple[str, str, str]]) -> dict[str, Any]:
     import rag
     from rag.evaluation import SQUAD_COLLECTION_PREFIX
@@ -175,11 +190,14 @@ def latency(store: Any, settings: Any, questions: list[tuple[str, str, str]]) ->
     plain = store.vector_store()
     eval_settings = settings.model_copy(update={"collection": SQUAD_COLLECTION_PREFIX + "squad_paragraphs"})
     chain = rag.build_chain(eval_settings)
+    padded_chain = rag.build_chain(eval_settings)  # its own sentence cache: no answer is reused
     for question in sample[:5]:  # warm: model, BM25 index, caches
         hybrid.search(question, k=6)
         plain.similarity_search(question, k=6)
         chain.invoke({"question": question, "chat_history": []})
-    timings: dict[str, list[float]] = {"hybrid": [], "plain": [], "answer": []}
+        with padded_batches():
+            padded_chain.invoke({"question": question, "chat_history": []})
+    timings: dict[str, list[float]] = {"hybrid": [], "plain": [], "answer": [], "answer_padded": []}
     for question in sample:  # side by side, question by question
         started = time.perf_counter()
         hybrid.search(question, k=6)
@@ -190,6 +208,10 @@ def latency(store: Any, settings: Any, questions: list[tuple[str, str, str]]) ->
         started = time.perf_counter()
         chain.invoke({"question": question, "chat_history": []})
         timings["answer"].append(time.perf_counter() - started)
+        with padded_batches():
+            started = time.perf_counter()
+            padded_chain.invoke({"question": question, "chat_history": []})
+            timings["answer_padded"].append(time.perf_counter() - started)
     result = {name: {"p50_ms": ms(statistics.median(v)), "p95_ms": ms(percentile(v, 95))} for name, v in timings.items()}
     result["hybrid_over_plain_p50"] = round(result["hybrid"]["p50_ms"] / result["plain"]["p50_ms"], 2)
     result["questions"] = len(sample)
@@ -412,38 +434,48 @@ def plots(results: dict[str, Any]) -> None:
     plt.close(fig)
 
 
-HOT_SPOTS = """## Hot spots, what was fixed, and the targets still missed
+def hot_spots(results: dict[str, Any]) -> str:
+    """What the profiles showed and what was done, with this run's figures."""
+    lat, ingest, onnx = results["latency"], results["ingest"], results["onnx"]
+    biggest = max(results["scale"], key=lambda s: s["chunks"])
+    return f"""## Hot spots, what was fixed, and the targets still missed
 
 Profiles (cProfile and `python -X importtime`, on this machine):
 
-- **Cold start: fixed.** Before, `rag ask` spent about 6 s of its 8.5 to 10 s importing
+- **Cold start: fixed.** `rag ask` used to spend about 6 s of its 8.5 to 10 s importing
   sentence-transformers, which imports transformers and torch (`python -X importtime -c "from
-  sentence_transformers import SentenceTransformer"`: 5.6 s). Loading the model took 0.1 s and the
-  weights' sha256 0.12 s. Now the model is exported to ONNX once and run with onnxruntime and
-  tokenizers, and torch is never imported to answer (`tests/test_embeddings.py` checks it). The
-  vectors are the same: cosine 1.0 against torch, so an index built with either serves both. The
-  before and after figures are in the cold-start section above.
-- **Full extractive answer: missed (target 100 ms).** 192 of the 209 ms per answer go to
-  onnxruntime, encoding the candidate sentences of the retrieved passages for the answerer's
-  sentence-level dense score (cProfile over 37 dev questions on the SQuAD-it index). Retrieval is
-  24 ms of it. The fix is to embed sentences at ingestion and keep their vectors. Not done here:
-  it changes the store's layout.
-- **Hybrid / plain retrieve: missed (target 1.5x).** The hybrid search makes the same Chroma query,
-  with a wider pool, plus BM25 over four token views of every chunk and the fusion. On the SQuAD-it
-  index that is 27 ms against 11 ms.
-- **Ingestion / raw encode: missed (target 1.1x).** Embedding dominates. BM25 (about 12 s per 10k
-  chunks) and the Chroma writes (about 7 s per 10k, from the scale rows) account for some 13 s of
-  the difference. The rest was not broken down. Two encodes of the same texts in this run differ
-  by 20% (171 s and 141 s with torch), so the ratio is itself noisy.
-- **Memory at 100k chunks: met when serving, missed when building (target 3 GB).** A fresh process
-  that loads the 100k-chunk indexes and answers peaks at 1.35 GB. The process that builds them peaks
-  at 4.4 GB. Rebuilding the BM25 index reads every chunk's text and metadata from Chroma and holds
-  the token lists of all four views at once. Building one view at a time, from pages of chunks,
-  would lower that peak. Not done here.
-- **The faster backend: missed (target 2x).** On this CPU (AVX2, no VNNI), fp32 ONNX encodes long
-  chunks no faster than torch, and dynamic int8 is 1.26x, with recall@5 within a point. `onnx` is
-  the default for the cold start, not for speed. `onnx-int8` stays an option: its vectors differ,
-  so an index built with it records that.
+  sentence_transformers import SentenceTransformer"`: 5.6 s). The model is now exported to ONNX once
+  and run with onnxruntime and tokenizers, and torch is never imported to answer
+  (`tests/test_embeddings.py` checks it). The vectors are the same (cosine 1.0 against torch), so an
+  index built with either serves both. Before and after are in the cold-start section above.
+- **Full extractive answer: {lat['answer']['p50_ms']} ms p50, target 100 ms.** Most of an answer is
+  onnxruntime encoding the candidate sentences of the retrieved passages, for the answerer's
+  sentence-level dense score. The profile showed padding: the 10 to 25 sentences went through in one
+  batch, each padded to the longest (Italian sentences are 56 word pieces at the median, up to 256).
+  The encoder now batches rows whose token length is at least 80% of the batch's longest, which
+  drops the padding; the vectors are identical (`tests/test_embeddings.py`). Side by side in this
+  run: p50 {lat['answer_padded']['p50_ms']} ms before, {lat['answer']['p50_ms']} ms after. What remains is
+  real tokens: the next step would be to embed sentences at ingestion and keep their vectors, which
+  changes the store's layout; not done.
+- **Hybrid / plain retrieve: {lat['hybrid_over_plain_p50']}x, target 1.5x.** Both embed the query
+  (about 5 ms). The hybrid search then makes a Chroma query with a wider pool (50, with documents and
+  metadata, about 5 ms), a Chroma `get` of the lexical candidates the dense search missed, for their
+  true dense score (about 5 ms), BM25 over four token views, and the fusion in Python. The plain
+  search is one Chroma query for 6 results. Keeping chunk vectors in memory beside the BM25 index
+  would remove the `get`; that alone does not reach 1.5x, so it was not done.
+- **Ingestion / raw encode: {ingest['ratio']}, target 1.1.** Embedding dominates; BM25 and the Chroma
+  writes add roughly the per-chunk costs in the scale rows. The fill-aware batching above also
+  speeds up ingestion: encoding 400 SQuAD-it chunks of 450 characters took 7.6 s against 8.4 s before
+  (measured once, outside this run, the two encoders alternating).
+- **Memory at 100k chunks: {biggest['peak_rss_mb']:,} MB building, {biggest.get('serving_rss_mb', '–')} MB
+  serving (target 3 GB).** The previous full run (commit fef4873) peaked at 4.4 GB building. The BM25
+  build held the token strings of all four views at once; it now builds one view at a time and keeps
+  token ids, not strings. `python benchmarks/bm25_build_memory.py` (the BM25 build alone, 100k
+  chunks): 3,747 MB peak at fef4873, 1,410 MB now; the scores are unchanged (`tests/test_retrieval.py`
+  compares them with bm25s over token strings).
+- **The faster backend: {onnx['speedup'].get('onnx-int8', '–')}x, target 2x.** On this CPU (AVX2, no
+  VNNI), dynamic int8 gains little, and recall@5 stays within a point. `onnx` is the default for the
+  cold start. `onnx-int8` stays an option: its vectors differ, so an index built with it records that.
 """
 
 
@@ -516,6 +548,8 @@ def report(results: dict[str, Any], command: str) -> str:
         f"| hybrid retrieve (dense + BM25, k=6) | {lat['hybrid']['p50_ms']} ms | {lat['hybrid']['p95_ms']} ms |",
         f"| plain Chroma `similarity_search` (k=6, same collection) | {lat['plain']['p50_ms']} ms | {lat['plain']['p95_ms']} ms |",
         f"| full extractive answer (`chain.invoke`) | {lat['answer']['p50_ms']} ms | {lat['answer']['p95_ms']} ms |",
+        f"| the same, encoder padding each batch to its longest row (before the fix) | {lat['answer_padded']['p50_ms']} ms "
+        f"| {lat['answer_padded']['p95_ms']} ms |",
         "",
         f"Hybrid / plain p50 = **{lat['hybrid_over_plain_p50']}** (target <= 1.5); full answer p50 "
         f"{lat['answer']['p50_ms']} ms (target <= 100 ms).",
@@ -561,7 +595,7 @@ def report(results: dict[str, Any], command: str) -> str:
            f"({', '.join(str(r) for r in cold['torch_runs'])} s)." if "torch_median_s" in cold else "")
         + (f" From `{results['cold_start_command']}`." if results.get("cold_start_command") else ""),
         "",
-        HOT_SPOTS,
+        hot_spots(results),
     ]
     return "\n".join(lines)
 
