@@ -15,6 +15,7 @@ Usage:
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -29,7 +30,7 @@ from langchain_core.documents import Document
 
 from rag.chunking import split_sentences
 from rag.embeddings import SentenceTransformerEmbeddings
-from rag.language import char_grams, content_words, fold, name_key, names, stem, stems
+from rag.language import char_grams, content_words, fold, fold_word, name_key, names, stem, stems
 
 logger = logging.getLogger(__name__)
 
@@ -187,9 +188,10 @@ def mentions(name: str, text: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=200_000)
 def _spelling(word: str) -> str:
     """A spelling-neutral form: transliterations differ in k/c, y/j/i, w/v."""
-    return fold(word).translate(_TRANSLITERATION).replace("ph", "f")
+    return fold_word(word).translate(_TRANSLITERATION).replace("ph", "f")
 
 
 _TRANSLITERATION = str.maketrans({"k": "c", "y": "i", "j": "i", "w": "v"})
@@ -338,8 +340,7 @@ class ExtractiveAnswerer:
         return ""
 
     def _similarities(self, question: str, texts: list[str]) -> np.ndarray:
-        vectors = self._encode_cached([question, *texts])
-        return vectors[1:] @ vectors[0]
+        return self._encode_cached(texts) @ self.embeddings.query_vector(question)
 
     def _encode_cached(self, texts: list[str]) -> np.ndarray:
         with self._cache_lock:

@@ -84,3 +84,12 @@ def test_a_store_remembers_the_backend_that_built_it(tmp_path: Path) -> None:
     assert torch_store.embedding_identity == "bundled:all-MiniLM-L6-v2"
     onnx_store = torch_store.model_copy(update={"embedding_backend": "onnx-int8"})
     assert onnx_store.embedding_identity == "bundled:all-MiniLM-L6-v2+onnx-int8"
+
+
+def test_a_question_is_encoded_once_for_retrieval_and_answer(model_cache: Path) -> None:
+    emb = SentenceTransformerEmbeddings(backend="onnx", cache_dir=model_cache)
+    first = emb.query_vector("Che cosa ha detto Ushakov?")
+    assert emb.query_vector("Che cosa ha detto Ushakov?") is first
+    assert np.allclose(first, emb.encode(["Che cosa ha detto Ushakov?"])[0], atol=1e-6)
+    with pytest.raises(ValueError):
+        first[0] = 1.0  # shared between callers, so it must not be changed in place
