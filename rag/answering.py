@@ -15,12 +15,9 @@ Usage:
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -188,7 +185,6 @@ def mentions(name: str, text: str) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=200_000)
 def _spelling(word: str) -> str:
     """A spelling-neutral form: transliterations differ in k/c, y/j/i, w/v."""
     return fold_word(word).translate(_TRANSLITERATION).replace("ph", "f")
@@ -221,8 +217,6 @@ class ExtractiveAnswerer:
         self.min_evidence = min_evidence
         self.min_coverage = min_coverage
         self.relative_margin = relative_margin
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_lock = threading.Lock()
 
     def rewrite(self, question: str, history: Sequence[tuple[str, str]], heuristic: str, deadline: float) -> str:
         """Follow-ups are resolved by `chain.standalone_query`'s heuristic alone."""
@@ -340,20 +334,8 @@ class ExtractiveAnswerer:
         return ""
 
     def _similarities(self, question: str, texts: list[str]) -> np.ndarray:
-        return self._encode_cached(texts) @ self.embeddings.query_vector(question)
-
-    def _encode_cached(self, texts: list[str]) -> np.ndarray:
-        with self._cache_lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            encoded = self.embeddings.encode(missing)
-            with self._cache_lock:
-                for text, vector in zip(missing, encoded, strict=True):
-                    self._cache[text] = vector
-                while len(self._cache) > 20_000:
-                    self._cache.popitem(last=False)
-        with self._cache_lock:
-            return np.stack([self._cache[t] for t in texts])
+        vectors = self.embeddings.encode_cached([question, *texts])
+        return vectors[1:] @ vectors[0]
 
     @staticmethod
     def _lexical(facts: QuestionFacts, text: str, lang: str) -> float:

