@@ -8,7 +8,7 @@ import pytest
 
 import rag
 from rag.evaluation import index_squad, ranking_metrics, read_dataset
-from rag.retrieval import DOCUMENT_VIEWS, FusionWeights, HybridRetriever, LexicalIndex, query_views
+from rag.retrieval import BM25_B, BM25_K1, DOCUMENT_VIEWS, FusionWeights, HybridRetriever, LexicalIndex, query_views
 from tests.conftest import SHARED_EVAL
 
 FOX = "fox-news-putin-witkoff-kushner.txt"
@@ -101,7 +101,7 @@ def test_lexical_index_scores_like_bm25s_over_token_strings() -> None:
     index = LexicalIndex.build([f"s{i}" for i in range(len(texts))], texts, metadatas)
     query = query_views("Che cosa ha detto Ushakov sui territori del Donbass a Kiev?", ("it",))
     for view, tokenize in DOCUMENT_VIEWS.items():
-        reference = bm25s.BM25(k1=1.2, b=0.75)
+        reference = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         reference.index([tokenize(t, "it") for t in texts], show_progress=False)
         known = [t for t in query[view] if t in reference.vocab_dict]
         assert known, view
