@@ -12,7 +12,7 @@ import time
 
 from run import peak_rss_mb, synthetic_chunks
 
-from rag.retrieval import LexicalIndex
+from rag.lexical import LexicalIndex
 
 
 def main() -> None:

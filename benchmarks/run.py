@@ -318,7 +318,7 @@ def scale_point(size: int, workdir: Path) -> dict[str, Any]:
                        metadatas=metadatas[rows])
         write_seconds += time.perf_counter() - started
     started = time.perf_counter()
-    HybridRetriever(store=store).rebuild_lexical_index(store.bump_generation())
+    store.publish()
     bm25_seconds = time.perf_counter() - started
 
     retriever = build_retriever(settings)
@@ -363,7 +363,7 @@ from rag.retrieval import build_retriever
 imported = time.perf_counter()
 settings = rag.Settings()
 retriever = build_retriever(settings)
-retriever.lexical_index()
+retriever.store.lexical_index()
 retriever.store.collection().query(query_embeddings=[[0.0] * 384], n_results=1)
 loaded = time.perf_counter()
 result = rag.build_chain(settings).invoke({"question": "Chi ha costruito il ponte?", "chat_history": []})

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import RagError
+from rag.languages import NEUTRAL, language, speech_pattern
 from rag.loading import load_file
-from rag.retrieval import build_retriever
+from rag.store import open_store
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,9 @@ class IndexStatus:
 def index_status(settings: Settings | None = None) -> IndexStatus:
     """Articles and chunk counts of the configured store (raises `IndexMissingError` if empty)."""
     settings = settings or Settings()
-    lexical = build_retriever(settings).lexical_index()
+    store = open_store(settings)
+    store.collection()  # raises IndexMissingError while nothing is indexed
+    lexical = store.lexical_index()
     counts: Counter[str] = Counter()
     first: dict[str, dict[str, object]] = {}
     for meta in lexical.metadatas:
@@ -79,19 +82,26 @@ def article_text(source: str, settings: Settings | None = None) -> str:
     return load_file(path, settings.max_file_bytes).text
 
 
-_SPEAKER = re.compile(r"\b(?:ha detto|ha spiegato|ha ribadito|ha dichiarato|secondo|said|told)\s+(?:l[’']?\w+\s+)?([A-Z][\w’'-]+)")
+def _speaker_pattern() -> re.Pattern[str]:
+    """A name right after a speech verb of any language ("ha detto Ushakov", "said Peskov")."""
+    return re.compile(rf"(?i:{speech_pattern().pattern})\s+(?:[a-zà-ÿ][\w’']*\s+)?([A-ZÀ-ÖØ-Þ][\w’'-]+)")
 
 
 def example_questions(settings: Settings | None = None, limit: int = 3) -> list[str]:
-    """Questions a reader could ask, drawn from who is quoted and what the titles are about."""
+    """Questions a reader could ask about who is quoted: in English, and one in the articles' language."""
     settings = settings or Settings()
-    retriever = build_retriever(settings)
-    _, texts, metadatas = retriever.store.all_chunks()
+    store = open_store(settings)
+    store.collection()
+    lexical = store.lexical_index()
+    _, texts, _ = store.all_chunks()
+    pattern = _speaker_pattern()
     speakers: Counter[str] = Counter()
     for text in texts:
-        speakers.update(m.group(1) for m in _SPEAKER.finditer(text))
-    questions = [f"What did {name} say?" for name, _ in speakers.most_common(limit - 1)]
-    langs = Counter(str(m.get("lang")) for m in metadatas)
-    for name, _ in speakers.most_common(1):
-        questions.append(f"Cosa ha detto {name}?" if langs.most_common(1)[0][0] == "it" else f"Who is {name}?")
+        speakers.update(m.group(1) for m in pattern.finditer(text))
+    ranked = [name for name, _ in speakers.most_common(limit)]
+    langs = Counter(str(m.get("lang")) for m in lexical.metadatas)
+    own = language(langs.most_common(1)[0][0]) if langs else NEUTRAL
+    questions = [NEUTRAL.say_question.format(name=name) for name in ranked[: limit - 1]]
+    questions += [own.say_question.format(name=name) for name in ranked[:1]]
+    questions += [NEUTRAL.say_question.format(name=name) for name in ranked[limit - 1 :]]
     return list(dict.fromkeys(questions))[:limit]

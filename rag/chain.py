@@ -1,8 +1,10 @@
 """The question-answering chain, built here and only here; the CLI and the UI call it.
 
-    prepare (validate, detect language, resolve follow-ups: by the LLM when one is configured)
-      | retrieve (hybrid retriever, with filters; with an LLM, the question translated too)
-      | respond (extractive, or LLM with verified citations; streams the answer after the citations)
+    prepare   validate the question, read the history and filters    -> Prepared
+    plan      language, follow-ups, question facts, search queries    -> Planned   (rag.planning)
+    retrieve  hybrid retrieval of each search query, with filters     -> Retrieved (rag.retrieval)
+    answer    quote (rag.answering), or write with an LLM and verify  -> Answer    (rag.generation)
+              every citation in code; streamed after the citations
 
 Input: `{"question": str, "chat_history": [(role, text), ...], "filters": {...}, "k": int}`
 (`filters` and `k` optional; filters: `sources`, `date_from`, `date_to`).
@@ -22,7 +24,8 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from langchain_core.callbacks.manager import dispatch_custom_event
@@ -30,21 +33,72 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator, RunnableLambda
 from langchain_core.runnables.utils import AddableDict
 
-from rag.answering import Answer, ExtractiveAnswerer, QuestionFacts, analyse_question
+from rag.answering import ExtractiveAnswerer
+from rag.answers import Answer
 from rag.config import Settings
 from rag.errors import QuestionError
+from rag.evidence import EvidenceScorer
 from rag.generation import DRAFT_EVENT, LLMAnswerer
-from rag.language import detect_language, names
 from rag.llm import chat_backend
+from rag.planning import HeuristicPlanner, LLMPlanner, Planner, QueryPlan, QuestionFacts
 from rag.retrieval import HybridRetriever, build_retriever
 
 logger = logging.getLogger(__name__)
 
-_FOLLOW_UP = re.compile(
-    r"\b(he|she|him|her|his|they|them|their|it|that|this|those|lui|lei|loro|esso|essa|suo|sua|"
-    r"questo|quello|dopo|next|then|else|also|anche|ancora)\b",
-    re.IGNORECASE,
-)
+
+@dataclass(frozen=True)
+class Filters:
+    sources: tuple[str, ...] | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    @classmethod
+    def from_input(cls, raw: Mapping[str, Any] | None) -> Filters:
+        raw = raw or {}
+        sources = raw.get("sources")
+        return cls(tuple(str(s) for s in sources) if sources else None, raw.get("date_from"), raw.get("date_to"))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The question as the chain reads it, before planning."""
+
+    question: str
+    history: tuple[tuple[str, str], ...]
+    filters: Filters
+    k: int
+    warnings: tuple[str, ...]
+    deadline: float  # time.monotonic() by which an LLM must have answered
+
+    @property
+    def already_said(self) -> str:
+        return " ".join(text for role, text in self.history if role == "assistant")
+
+
+@dataclass(frozen=True)
+class Planned:
+    prepared: Prepared
+    plan: QueryPlan
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    prepared: Prepared
+    plan: QueryPlan
+    passages: tuple[Document, ...]
+
+
+class Answerer(Protocol):
+    """What the chain needs of an answerer (`ExtractiveAnswerer`, `generation.LLMAnswerer`)."""
+
+    def answer(
+        self,
+        facts: QuestionFacts,
+        passages: list[Document],
+        already_said: str = "",
+        on_draft: Callable[[str], None] | None = None,
+        deadline: float | None = None,
+    ) -> Answer: ...
 
 
 def clean_question(raw: object, limit: int) -> tuple[str, list[str]]:
@@ -62,111 +116,75 @@ def clean_question(raw: object, limit: int) -> tuple[str, list[str]]:
     return text, warnings
 
 
-def standalone_query(question: str, history: Sequence[tuple[str, str]]) -> str:
-    """Resolve a follow-up ("and what did he say next?") with the names of the latest turns."""
-    if not history or names(question[1:]):
-        return question
-    if not _FOLLOW_UP.search(question) and len(question.split()) > 6:
-        return question
-    for role, text in reversed(list(history)):
-        found = list(dict.fromkeys(names(text)))
-        if role == "user" and found:
-            return f"{question} {' '.join(found)}"
-    for _, text in reversed(list(history)):
-        found = list(dict.fromkeys(names(text)))
-        if found:
-            return f"{question} {' '.join(found[:3])}"
-    return question
-
-
-class Answerer(Protocol):
-    """What the chain needs of an answerer (`ExtractiveAnswerer`, `generation.LLMAnswerer`)."""
-
-    def rewrite(self, question: str, history: Sequence[tuple[str, str]], heuristic: str, deadline: float) -> str: ...
-
-    def search_queries(self, query: str, lang: str, corpus_languages: Sequence[str], deadline: float) -> list[str]: ...
-
-    def answer(
-        self,
-        facts: QuestionFacts,
-        passages: list[Document],
-        already_said: str = "",
-        on_draft: Callable[[str], None] | None = None,
-        deadline: float | None = None,
-    ) -> Answer: ...
-
-
 class QuestionAnsweringChain:
     """The steps of the chain, as plain methods; `runnable()` wires them into LCEL."""
 
-    def __init__(self, settings: Settings, retriever: HybridRetriever, answerer: Answerer) -> None:
+    def __init__(self, settings: Settings, retriever: HybridRetriever, planner: Planner, answerer: Answerer) -> None:
         self.settings = settings
         self.retriever = retriever
+        self.planner = planner
         self.answerer = answerer
 
-    def prepare(self, inputs: dict[str, Any]) -> dict[str, Any]:
+    def prepare(self, inputs: Mapping[str, Any]) -> Prepared:
         question, warnings = clean_question(inputs.get("question"), self.settings.max_question_chars)
-        history = [(str(role), str(text)) for role, text in inputs.get("chat_history") or []]
-        lang = detect_language(question)
-        # One deadline for the whole question, so a slow LLM still leaves time to quote instead.
-        deadline = time.monotonic() + self.settings.llm_timeout
-        query = self.answerer.rewrite(question, history, standalone_query(question, history), deadline)
-        languages = self.retriever.lexical_index().languages
-        facts = analyse_question(query, lang, languages)
-        return {
-            "question": question,
-            "query": query,
-            "lang": lang,
-            "facts": facts,
-            "already_said": " ".join(text for role, text in history if role == "assistant"),
-            "filters": dict(inputs.get("filters") or {}),
-            "k": int(inputs.get("k") or self.settings.k),
-            "warnings": warnings,
-            "deadline": deadline,
-            "languages": languages,
-        }
+        return Prepared(
+            question=question,
+            history=tuple((str(role), str(text)) for role, text in inputs.get("chat_history") or []),
+            filters=Filters.from_input(inputs.get("filters")),
+            k=int(inputs.get("k") or self.settings.k),
+            warnings=tuple(warnings),
+            # One deadline for the whole question, so a slow LLM still leaves time to quote instead.
+            deadline=time.monotonic() + self.settings.llm_timeout,
+        )
 
-    def retrieve(self, state: dict[str, Any]) -> dict[str, Any]:
-        filters = state["filters"]
+    def plan(self, prepared: Prepared) -> Planned:
+        languages = self.retriever.store.lexical_index().languages
+        plan = self.planner.plan(prepared.question, prepared.history, languages, prepared.deadline)
+        return Planned(prepared, plan)
+
+    def retrieve(self, planned: Planned) -> Retrieved:
+        prepared, plan = planned.prepared, planned.plan
+        filters = prepared.filters
         # A person's statements are spread over the articles: look wider, quote only theirs.
-        k = 2 * state["k"] if state["facts"].speaker else state["k"]
-        queries = self.answerer.search_queries(state["query"], state["lang"], state["languages"], state["deadline"])
+        k = 2 * prepared.k if plan.facts.speaker else prepared.k
         best: dict[str, tuple[Document, float]] = {}
         # A translated query is searched too; each chunk keeps its best fused score.
-        for query in queries:
+        for search in plan.searches:
             found = self.retriever.search(
-                query,
+                search.text,
                 k=k,
-                sources=filters.get("sources"),
-                date_from=filters.get("date_from"),
-                date_to=filters.get("date_to"),
-                query_lang=state["lang"] if query == state["query"] else None,
+                sources=list(filters.sources) if filters.sources else None,
+                date_from=filters.date_from,
+                date_to=filters.date_to,
+                query_lang=search.lang,
             )
             for doc, score in found:
-                chunk_id = str(doc.metadata.get("chunk_id"))
-                if chunk_id not in best or score > best[chunk_id][1]:
-                    best[chunk_id] = (doc, score)
+                store_id = str(doc.id)
+                if store_id not in best or score > best[store_id][1]:
+                    best[store_id] = (doc, score)
         ranked = sorted(best.values(), key=lambda pair: -pair[1])[:k]
-        return {**state, "passages": [doc for doc, _ in ranked]}
+        return Retrieved(prepared, plan, tuple(doc for doc, _ in ranked))
 
-    def respond(self, state: dict[str, Any], config: RunnableConfig | None = None) -> Answer:
+    def respond(self, retrieved: Retrieved, config: RunnableConfig | None = None) -> Answer:
         def on_draft(text: str) -> None:
             dispatch_custom_event(DRAFT_EVENT, {"text": text}, config=config)
 
         # Loading the embedding model on a cold first question must not eat the LLM's time.
-        deadline = max(state["deadline"], time.monotonic() + self.settings.llm_timeout / 2)
+        deadline = max(retrieved.prepared.deadline, time.monotonic() + self.settings.llm_timeout / 2)
         answer = self.answerer.answer(
-            state["facts"], state["passages"], state["already_said"], on_draft if config else None, deadline
+            retrieved.plan.facts,
+            list(retrieved.passages),
+            retrieved.prepared.already_said,
+            on_draft if config else None,
+            deadline,
         )
-        return Answer(answer.text, answer.citations, answer.abstained, answer.mode, tuple(state["warnings"]) + answer.warnings)
+        return replace(answer, warnings=retrieved.prepared.warnings + answer.warnings)
 
-    def stream_answer(self, states: Iterator[dict[str, Any]], config: RunnableConfig) -> Iterator[AddableDict]:
+    def stream_answer(self, states: Iterator[Retrieved], config: RunnableConfig) -> Iterator[AddableDict]:
         for state in states:
             yield from _pieces(self.respond(state, config))
 
-    async def astream_answer(
-        self, states: AsyncIterator[dict[str, Any]], config: RunnableConfig
-    ) -> AsyncIterator[AddableDict]:
+    async def astream_answer(self, states: AsyncIterator[Retrieved], config: RunnableConfig) -> AsyncIterator[AddableDict]:
         async for state in states:
             answer = await asyncio.to_thread(self.respond, state, config)
             for piece in _pieces(answer):
@@ -175,8 +193,9 @@ class QuestionAnsweringChain:
     def runnable(self) -> Runnable:
         return (
             RunnableLambda(self.prepare, name="prepare")
+            | RunnableLambda(self.plan, name="plan")
             | RunnableLambda(self.retrieve, name="retrieve")
-            | RunnableGenerator(self.stream_answer, self.astream_answer, name="respond")
+            | RunnableGenerator(self.stream_answer, self.astream_answer, name="answer")
         )
 
 
@@ -193,7 +212,11 @@ def build_chain(settings: Settings | None = None) -> Runnable:
     """The one chain: `.invoke`, `.stream`, `.batch` and their async forms all work."""
     settings = settings or Settings()
     retriever = build_retriever(settings)
-    answerer: Answerer = ExtractiveAnswerer(retriever.store.embeddings)
-    if settings.llm != "extractive":
-        answerer = LLMAnswerer(chat_backend(settings), answerer, settings.llm_timeout)
-    return QuestionAnsweringChain(settings, retriever, answerer).runnable()
+    evidence = EvidenceScorer(retriever.store.embeddings)
+    extractive = ExtractiveAnswerer(evidence)
+    if settings.llm == "extractive":
+        return QuestionAnsweringChain(settings, retriever, HeuristicPlanner(), extractive).runnable()
+    backend = chat_backend(settings)
+    planner = LLMPlanner(backend, settings.llm_timeout)
+    answerer = LLMAnswerer(backend, evidence, extractive, settings.llm_timeout)
+    return QuestionAnsweringChain(settings, retriever, planner, answerer).runnable()

@@ -14,15 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.languages import all_abbreviations
 from rag.loading import LoadedDocument, Segment
 
-# Abbreviations after which a full stop does not end a sentence (Italian and English).
-ABBREVIATIONS = frozenset(
-    "sig sigg sig.ra dott dott.ssa prof prof.ssa ing avv on sen gen col cap magg ten mons s.p.a spa ecc"
-    " es pag pagg art artt cfr vol nr n tel ca circa mr mrs ms dr st jr sr vs etc e.g i.e inc ltd co corp"
-    " jan feb mar apr jun jul aug sep sept oct nov dec gen febb apr giu lug ago sett ott dic no p"
-    " u.s u.k u.e d.c".split()
-)
 _CLOSING_OF = {"“": "”", "«": "»"}
 # A parenthesis after a full stop is a credit or an aside, not a new sentence.
 _BOUNDARY = re.compile(r"[.!?…]+[”\"»’')\]]*(?=\s+[\"“«‘]?[A-ZÀ-ÖØ-Þ0-9])|\n+")
@@ -70,7 +64,7 @@ def _ends_with_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
         return False
     token = word.group(1)
     # A lone capital is an initial ("J. D. Vance"); sentences rarely end in one.
-    return token.lower() in ABBREVIATIONS or (len(token) == 1 and token.isupper())
+    return token.lower() in all_abbreviations() or (len(token) == 1 and token.isupper())
 
 
 def _inside_quotation(text: str, sentence_start: int, cut: int) -> bool:

@@ -27,8 +27,7 @@ from langchain_core.indexing import index
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.loading import LoadedDocument, LoadError, discover, load_file
-from rag.retrieval import HybridRetriever, date_number
-from rag.store import ArticleStore, SQLiteRecordManager, open_store
+from rag.store import ArticleStore, SQLiteRecordManager, date_number, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +81,8 @@ def chunk_records(doc: LoadedDocument, settings: Settings) -> list[Document]:
         para_start, para_end = paragraph_bounds(doc.text, chunk.start, chunk.end)
         meta = {
             **base,
-            "chunk_id": f"{Path(doc.source).name}#{chunk.index}",
+            # The whole source: two files named index.html in different folders are different articles.
+            "chunk_id": f"{doc.source}#{chunk.index}",
             "start": chunk.start,
             "end": chunk.end,
             "kind": chunk.kind,
@@ -101,7 +101,7 @@ def paragraph_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 class Ingestor:
-    """Writes loaded articles into an `ArticleStore` and keeps its BM25 index current."""
+    """Writes loaded articles into an `ArticleStore`, which then publishes its lexical index."""
 
     def __init__(self, store: ArticleStore) -> None:
         self.store = store
@@ -157,8 +157,8 @@ class Ingestor:
                 chunks_added=added,
                 chunks_deleted=deleted,
             )
-            if report.changed or interrupted or not HybridRetriever(store=self.store).index_folder.exists():
-                self._publish()  # a fresh store gets its BM25 index even when nothing changed
+            if report.changed or interrupted or not self.store.lexical_folder.exists():
+                self.store.publish()  # a fresh store gets its lexical index even when nothing changed
         logger.info("ingest: %s", report.summary())
         return report
 
@@ -178,7 +178,7 @@ class Ingestor:
                     deleted += len(keys)
             report = IngestReport(removed=tuple(removed), chunks_deleted=deleted)
             if report.changed or interrupted:
-                self._publish()
+                self.store.publish()
         return report
 
     @contextmanager
@@ -188,17 +188,12 @@ class Ingestor:
         Yields whether an earlier run was killed before publishing: its writes may be in Chroma and
         the record manager, where a rerun sees them as "unchanged", so the index must be rebuilt.
         """
-        marker = HybridRetriever(store=self.store).index_folder.with_suffix(".pending")
+        marker = self.store.lexical_folder.with_suffix(".pending")
         interrupted = marker.exists()
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
         yield interrupted
         marker.unlink()  # not reached when the run fails: the next one publishes
-
-    def _publish(self) -> None:
-        """New generation, so every reader reloads; the BM25 index is rebuilt for it now."""
-        generation = self.store.bump_generation()
-        HybridRetriever(store=self.store).rebuild_lexical_index(generation)
 
     def _batches(self, documents: list[LoadedDocument], settings: Settings) -> Iterator[list[Document]]:
         """Whole files per batch, about BATCH_CHUNKS chunks each, with a progress bar."""

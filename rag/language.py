@@ -1,12 +1,15 @@
-"""Language detection and the lexical analysis shared by retrieval and answering.
+"""Lexical analysis shared by retrieval, planning and answering; language facts come from `rag.languages`.
 
 Four token views of a text feed lexical matching:
 - `words`: lower-cased, accent-folded words, stemmed with the Snowball stemmer of the language;
 - `char_grams`: character 4-grams of the words, so cognates match across languages
   (territory / territori, Moscow / Mosca);
-- `name_keys`: a consonant skeleton of capitalised words, so transliteration variants of a
-  name match (Zelensky / Zelenskyj, Kyiv / Kiev);
+- `name_keys`: a consonant skeleton of the names, so transliteration variants of a name match
+  (Zelensky / Zelenskyj, Kyiv / Kiev);
 - `stem_bigrams`: adjacent stem pairs, so a passage that keeps a question's phrase ranks higher.
+
+Every function that drops stopwords or finds names takes the text's language code; a code the
+table does not know gets the neutral entry (no stopwords, no stemmer).
 """
 
 from __future__ import annotations
@@ -14,16 +17,26 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-import unicodedata
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_ITALIAN
 
+from rag.languages import LANGUAGES, all_clitic_suffixes, fold, language
 
-def fold(text: str) -> str:
-    """Lower-case and strip accents: 'Perché' -> 'perche'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+__all__ = [
+    "char_grams",
+    "content_words",
+    "detect_language",
+    "fold",
+    "fold_word",
+    "language_confidence",
+    "name_key",
+    "name_keys",
+    "names",
+    "stem",
+    "stem_bigrams",
+    "stems",
+    "words",
+]
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -32,49 +45,21 @@ def fold_word(word: str) -> str:
     return fold(word)
 
 
-SUPPORTED_STEMMERS = {
-    "it": "italian",
-    "en": "english",
-    "fr": "french",
-    "de": "german",
-    "es": "spanish",
-    "pt": "portuguese",
-}
-
-_STOPWORDS = {
-    "it": set(
-        "a ad al alla alle allo agli ai all anche ancora avere aveva c che chi ci come con contro cosa cui da dal"
-        " dalla dalle dai dagli degli dei del della delle dello di dove dopo e ed era essere è fa fra gli ha hanno"
-        " ho i il in io la le lei li lo loro lui ma mi mia mio ne nei nel nella nelle nello no noi non nostro o"
-        " per perché però più poi qual quale quali quando quanto quanta quanti quante quello questa queste questi"
-        " questo qui se sei si sia siamo sono sta su sua sue sui sul sulla suo suoi tra tu tutto tutti un una uno"
-        " vi voi l d un' dell all nell sull quell cos cosa detto dire".split()
-    ),
-    "en": set(
-        "a about after all also an and any are as at be been before being but by can could did do does doing"
-        " done for from had has have he her hers him his how i if in into is it its me more most my no not of on"
-        " or our out over said say says she should so some than that the their them then there these they this"
-        " those to under up us was we were what when where which while who whom whose why will with would you"
-        " your tell told".split()
-    ),
-}
-# Snowball's Italian list adds the auxiliary forms (fu, furono, erano, fosse...) that questions and
-# passages share without sharing meaning.
-_STOPWORDS["it"] |= set(STOPWORDS_ITALIAN)
-# Folded like the words they are checked against ('perché' -> 'perche'): unfolded, the accented
-# entries never matched and 'perché', 'più', 'però' were indexed as content words.
-_STOPWORDS = {lang: {fold(w) for w in ws} for lang, ws in _STOPWORDS.items()}
-STOPWORDS = frozenset().union(*_STOPWORDS.values())
-
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
-_APOSTROPHE_PREFIX = re.compile(r"^\w{1,5}['’](?=\w)")
+_ELISION = 5  # "l'", "dell'", "quell'": elided articles and prepositions are at most five letters
 
 
 def words(text: str) -> list[str]:
-    """Surface words, with Italian elisions split off ("l’incontro" -> "incontro")."""
+    """Surface words: elisions split off ("l’incontro" -> "incontro"), clitics cut ("Putin's" -> "Putin")."""
     found = []
     for match in _WORD.finditer(text):
-        word = _APOSTROPHE_PREFIX.sub("", match.group())
+        word = match.group()
+        head, apostrophe, tail = word.replace("’", "'").partition("'")
+        if apostrophe:
+            if tail.casefold() in all_clitic_suffixes():
+                word = word[: len(head)]
+            elif len(head) <= _ELISION:
+                word = word[len(head) + 1 :]
         found.append(word)
     return found
 
@@ -86,11 +71,12 @@ def detect_language(text: str) -> str:
     'it'
     """
     tokens = [fold_word(w) for w in words(text)]
-    counts = {lang: sum(t in stops for t in tokens) for lang, stops in _STOPWORDS.items()}
-    best = max(counts, key=counts.__getitem__)
-    others = sum(v for lang, v in counts.items() if lang != best)
-    if counts[best] >= 2 and counts[best] >= 2 * others or (len(tokens) < 12 and counts[best] > others):
-        return best
+    counts = sorted(
+        ((sum(t in entry.stopwords for t in tokens), code) for code, entry in LANGUAGES.items()), reverse=True
+    )
+    (best, code), (second, _) = counts[0], counts[1]
+    if (best >= 2 and best >= 2 * second) or (len(tokens) < 12 and best > second):
+        return code
     return _langid(text)
 
 
@@ -101,42 +87,46 @@ def _langid(text: str) -> str:
     return str(lang)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)
 def _stemmer(lang: str) -> Stemmer.Stemmer | None:
-    name = SUPPORTED_STEMMERS.get(lang)
-    return Stemmer.Stemmer(name) if name else None
+    algorithm = language(lang).stemmer
+    return Stemmer.Stemmer(algorithm) if algorithm else None
 
 
 @functools.lru_cache(maxsize=200_000)
 def _stem(word: str, lang: str) -> str:
     stemmer = _stemmer(lang)
-    return stemmer.stemWord(word) if stemmer else word
+    return str(stemmer.stemWord(word)) if stemmer else word
 
 
-def content_words(text: str) -> list[str]:
-    """Folded words that carry meaning: no stopwords, no one-letter tokens."""
-    return [w for w in map(fold_word, words(text)) if len(w) > 1 and w not in STOPWORDS]
+def content_words(text: str, lang: str) -> list[str]:
+    """Folded words that carry meaning: no stopwords of `lang`, no one-letter tokens."""
+    stopwords = language(lang).stopwords
+    return [w for w in map(fold_word, words(text)) if len(w) > 1 and w not in stopwords]
 
 
 def stems(text: str, langs: tuple[str, ...]) -> list[str]:
-    """Content words stemmed with each language's stemmer (a query may use several)."""
+    """Content words (stopwords of `langs[0]`, the text's language) stemmed with each language's stemmer."""
     out: list[str] = []
-    for word in content_words(text):
+    for word in content_words(text, langs[0]):
         variants = {_stem(word, lang) for lang in langs}
         out.extend(sorted(variants))
     return out
 
 
-def stem_bigrams(text: str, lang: str) -> list[str]:
-    """Adjacent content-word stem pairs ('guerr_fredd'): rewards passages that keep a question's phrases."""
-    single = stems(text, (lang,))
+def stem_bigrams(text: str, lang: str, stem_lang: str | None = None) -> list[str]:
+    """Adjacent content-word stem pairs ('guerr_fredd'): rewards passages that keep a question's phrases.
+
+    Stopwords are `lang`'s (the text's); stems are `stem_lang`'s (default: `lang`).
+    """
+    single = [_stem(word, stem_lang or lang) for word in content_words(text, lang)]
     return [f"{a}_{b}" for a, b in itertools.pairwise(single)]
 
 
-def char_grams(text: str, n: int = 4) -> list[str]:
+def char_grams(text: str, lang: str, n: int = 4) -> list[str]:
     """Character n-grams of each content word, padded so short words still count."""
     grams: list[str] = []
-    for word in content_words(text):
+    for word in content_words(text, lang):
         if word.isdigit():
             grams.append(word)
             continue
@@ -151,6 +141,7 @@ def char_grams(text: str, n: int = 4) -> list[str]:
 
 _NAME = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w’'-]{2,}")
 _SKELETON_DROP = re.compile(r"[aeiouyjwh]")
+_LAST_WORDS = re.compile(r"(\w+)\W+(\w+)\W*$|(\w+)\W*$")
 
 
 def name_key(word: str) -> str:
@@ -161,14 +152,40 @@ def name_key(word: str) -> str:
     return skeleton.replace("ck", "k").replace("ph", "f")
 
 
-def name_keys(text: str) -> list[str]:
-    """Name skeletons of the capitalised words in `text` (names, places, organisations)."""
-    return [name_key(m.group()) for m in _NAME.finditer(text) if fold_word(m.group()) not in STOPWORDS]
+def names(text: str, lang: str) -> list[str]:
+    """The names in `text`: capitalised words that are not stopwords of `lang`.
+
+    In a language that capitalises every noun (German), a capitalised word right after a
+    determiner, or after a determiner and one lower-case adjective ("die Regierung", "der neue
+    Vertrag"), or with a common-noun ending ("Verhandlung") is no name.
+    """
+    entry = language(lang)
+    found = []
+    for match in _NAME.finditer(text):
+        folded = fold_word(match.group())
+        if folded in entry.stopwords:
+            continue
+        if entry.capitalises_nouns and (
+            folded.endswith(entry.noun_endings) or _after_determiner(text[max(0, match.start() - 60) : match.start()], entry.determiners)
+        ):
+            continue
+        found.append(match.group())
+    return found
 
 
-def names(text: str) -> list[str]:
-    """Capitalised words that are not sentence-initial stopwords."""
-    return [m.group() for m in _NAME.finditer(text) if fold_word(m.group()) not in STOPWORDS]
+def _after_determiner(before: str, determiners: frozenset[str]) -> bool:
+    last = _LAST_WORDS.search(before)
+    if not last:
+        return False
+    if last.group(3):
+        return fold_word(last.group(3)) in determiners
+    first, second = last.group(1), last.group(2)
+    return fold_word(second) in determiners or (second[:1].islower() and fold_word(first) in determiners)
+
+
+def name_keys(text: str, lang: str) -> list[str]:
+    """Name skeletons of the names in `text` (people, places, organisations)."""
+    return [name_key(name) for name in names(text, lang)]
 
 
 def stem(word: str, lang: str) -> str:

@@ -4,13 +4,19 @@
 backend is an optional extra. This is the one place that knows the backends apart: the rest of rag
 sees LangChain's `BaseChatModel`.
 
+`stream_reply` asks a backend under a deadline; the planner and the LLM answerer both use it.
+
 Usage:
     >>> backend = chat_backend(Settings(llm="ollama:qwen2.5:3b"))  # doctest: +SKIP
-    >>> backend.structured.invoke([("user", "…")])  # doctest: +SKIP
+    >>> stream_reply(backend.plain, [("user", "…")], deadline=time.monotonic() + 12, timeout=12)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +25,7 @@ from langchain_core.runnables import Runnable
 from pydantic import SecretStr
 
 from rag.config import Settings
-from rag.errors import ConfigurationError, MissingExtraError
+from rag.errors import ConfigurationError, LLMError, MissingExtraError
 
 OLLAMA_URL = "http://127.0.0.1:11434"
 
@@ -102,3 +108,82 @@ def _openai(model: str, settings: Settings) -> ChatBackend:
     )
     response_format = {"type": "json_schema", "json_schema": {"name": "answer", "schema": REPLY_SCHEMA, "strict": True}}
     return ChatBackend(settings.llm, plain, plain.bind(response_format=response_format))
+
+
+Messages = list[tuple[str, str]]
+
+
+class RetryableError(LLMError):
+    """A failure worth one more try: refused connection, server error, empty reply."""
+
+
+class RejectedError(LLMError):
+    """The server refused the request itself (HTTP 400), e.g. a reply schema it does not support."""
+
+
+def stream_reply(
+    model: Runnable,
+    messages: Messages,
+    deadline: float,
+    timeout: float,
+    on_progress: Callable[[str], None] | None = None,
+) -> str:
+    """The model's whole reply, streamed in a worker thread so a hung server costs at most the time left.
+
+    :param deadline: `time.monotonic()` by which the reply must be complete.
+    :param timeout: the configured timeout, named in the error.
+    :param on_progress: called with the reply so far, at most every 0.1 s, and with the whole reply.
+    :returns: the reply text.
+    :raises LLMError: too slow, or the backend failed (`RetryableError`, `RejectedError` when worth knowing).
+    """
+    tokens: queue.Queue[tuple[str, Any]] = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for chunk in model.stream(messages):
+                if stop.is_set():
+                    return
+                tokens.put(("token", chunk.text if hasattr(chunk, "text") else str(chunk)))
+            tokens.put(("done", None))
+        except Exception as exc:  # noqa: BLE001 - every failure of the backend ends in a notice
+            tokens.put(("error", exc))
+
+    threading.Thread(target=work, name="rag-llm", daemon=True).start()
+    reply = ""
+    shown = 0.0
+    while True:
+        try:
+            kind, value = tokens.get(timeout=max(deadline - time.monotonic(), 0.001))
+        except queue.Empty:
+            stop.set()
+            raise LLMError(f"did not answer within {timeout:g} s") from None
+        if kind == "done":
+            if not reply.strip():
+                raise RetryableError("returned an empty reply")
+            if on_progress:
+                on_progress(reply)
+            return reply
+        if kind == "error":
+            raise classify_error(value)
+        reply += value
+        if on_progress and time.monotonic() - shown > 0.1:
+            on_progress(reply)
+            shown = time.monotonic()
+
+
+def classify_error(exc: BaseException) -> LLMError:
+    """A backend's exception as the `LLMError` that says what to do about it."""
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    name = type(exc).__name__
+    if status == 400:
+        return RejectedError(f"rejected the request ({name}: {shorten(str(exc))})")
+    if status in (401, 403):
+        return LLMError(f"refused the credentials (HTTP {status}); check RAG_LLM_API_KEY")
+    if "timeout" in name.lower():
+        return LLMError("timed out")
+    return RetryableError(f"failed: {name}: {shorten(str(exc))}")
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from rag.errors import RagError
 from rag.language import detect_language, language_confidence
+from rag.languages import boilerplate_pattern, credit_words
 
 logger = logging.getLogger(__name__)
 
@@ -59,23 +60,13 @@ class LoadedDocument:
 
 
 _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(\S.*?)\s*$", re.IGNORECASE)
-# Calls to action and player/app chrome, as phrases: single words such as "abbonati" or
-# "subscribers" also occur in news sentences.
-_CALL_TO_ACTION = re.compile(
-    r"\b(click|tap) here\b|\b(clicca|tocca) qui\b|\bscarica(re)? l[’']app\b|\bdownload (the|our) app\b|"
-    r"\bget the app\b|\bsubscribe (now|today|here|to (our|the))\b|\biscriviti\b|\babbonati (ora|subito|qui)\b|"
-    r"\bsign up (now|today|here|for (our|the))\b|\bregistrati (ora|subito|gratis|qui)\b|\bfollow us\b|\bseguici\b|"
-    r"\b(our|the|nostra|alla) newsletter\b|\blisten to (this|the) articles?\b|\bascolta(re)? (gli |l[’'])?articol|"
-    r"\bpuoi ascoltare\b|\bread more\b|\bleggi anche\b|\bleggi di più\b|\bcontinua a leggere\b|"
-    r"\bshare (this|on)\b|\bcondividi (su|questo|l[’'])|^(advertisement|pubblicità|sponsored|annuncio)$|"
-    r"\briproduzione riservata\b|\ball rights reserved\b|©",
-    re.IGNORECASE,
+# Photo agencies and credit markers that read the same in every language; each language's own
+# credit words ("foto", "photo") come from the language table.
+_AGENCIES = (
+    "getty", "images?", "ap", "afp", "reuters", "ansa", "epa", "sputnik", "anadolu", "via", "shutterstock",
+    "lapresse", "pool",
 )
-_CREDIT = re.compile(
-    r"\b(foto|photo|getty|images?|ap|afp|reuters|ansa|epa|sputnik|anadolu|tramite|via|credit|"
-    r"courtesy|shutterstock|lapresse|pool)\b|\w/\w",
-    re.IGNORECASE,
-)
+_CREDIT = re.compile(rf"\b(?:{'|'.join((*_AGENCIES, *credit_words()))})\b|\w/\w", re.IGNORECASE)
 _TRAILING_PARENS = re.compile(r"\(([^()]*)\)\s*$")
 _MAX_BOILERPLATE_WORDS = 25
 
@@ -86,7 +77,7 @@ def is_boilerplate(line: str) -> bool:
         return False
     letters = [c for c in line if c.isalpha()]
     shouting = len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) > 0.7
-    return shouting or bool(_CALL_TO_ACTION.search(line))
+    return shouting or bool(boilerplate_pattern().search(line))
 
 
 def is_caption(line: str) -> bool:

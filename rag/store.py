@@ -1,12 +1,17 @@
-"""Store: the Chroma collection (embedded or server), its record manager and its generation.
+"""Store: the Chroma collection (embedded or server) and the indexes that belong to it.
 
-The collection's metadata records which embedding model built it; opening it with another model
-raises `EmbeddingModelMismatchError`. Every ingest that changes the collection writes a new
-`rag_generation`, so readers in any process know when their BM25 index is stale.
+`ArticleStore` owns everything kept about the articles: the Chroma collection, the record
+manager that makes ingestion incremental, and the lexical (BM25) index saved beside them. The
+collection's metadata records which embedding model built it; opening it with another model
+raises `EmbeddingModelMismatchError`. Every ingest that changes the collection publishes a new
+`rag_generation` with a lexical index built for it, so readers in any process know when their
+copy is stale and load (or rebuild) the current one.
 
 Usage:
     >>> store = ArticleStore(Settings(), embeddings)  # doctest: +SKIP
     >>> store.vector_store().similarity_search("Ushakov", k=2)  # doctest: +SKIP
+    >>> store.lexical_index().languages  # doctest: +SKIP
+    ('en', 'it')
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from langchain_chroma import Chroma
@@ -34,6 +39,11 @@ from rag.errors import (
     RagError,
     StoreBusyError,
 )
+from rag.lexical import LexicalIndex
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
 
 logger = logging.getLogger(__name__)
 
@@ -183,17 +193,20 @@ class ArticleStore:
     def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings) -> None:
         self.settings = settings
         self.embeddings = embeddings
-        self._client: Any = None
-        self._client_lock = threading.Lock()
+        self._client: ClientAPI | None = None
+        self._records: SQLiteRecordManager | None = None
+        self._lexical: tuple[str, LexicalIndex] | None = None  # (generation, index)
+        self._lock = threading.Lock()
+        self._lexical_lock = threading.Lock()
 
     @property
-    def client(self) -> Any:
-        with self._client_lock:
+    def client(self) -> ClientAPI:
+        with self._lock:
             if self._client is None:
                 self._client = self._make_client()
-        return self._client
+            return self._client
 
-    def _make_client(self) -> Any:
+    def _make_client(self) -> ClientAPI:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -230,11 +243,17 @@ class ArticleStore:
 
     @property
     def record_manager(self) -> SQLiteRecordManager:
-        manager = SQLiteRecordManager(f"chroma/{self.settings.collection}", self.settings.persist_dir / "records.sqlite")
-        manager.create_schema()
-        return manager
+        """Which chunk ids each source produced; created (with its schema) once per store."""
+        with self._lock:
+            if self._records is None:
+                records = SQLiteRecordManager(
+                    f"chroma/{self.settings.collection}", self.settings.persist_dir / "records.sqlite"
+                )
+                records.create_schema()
+                self._records = records
+            return self._records
 
-    def collection(self, create: bool = False) -> Any:
+    def collection(self, create: bool = False) -> Collection:
         """The raw Chroma collection, checked against the configured embedding model."""
         from chromadb.errors import NotFoundError
 
@@ -273,6 +292,37 @@ class ArticleStore:
         metadata[GENERATION_KEY] = generation
         collection.modify(metadata=metadata)
         return generation
+
+    @property
+    def lexical_folder(self) -> Path:
+        """Where the lexical index of this collection is saved (always on this machine)."""
+        return self.settings.persist_dir / "bm25" / self.settings.collection
+
+    def lexical_index(self) -> LexicalIndex:
+        """The lexical index of the collection's current generation: kept, loaded, or rebuilt when stale."""
+        generation = self.generation()
+        with self._lexical_lock:
+            if self._lexical is None or self._lexical[0] != generation:
+                index = LexicalIndex.load(self.lexical_folder, generation)
+                if index is None:
+                    index = self._build_lexical_index(generation)
+                self._lexical = (generation, index)
+            return self._lexical[1]
+
+    def publish(self) -> str:
+        """After a write: a new generation, so every reader reloads, and its lexical index built now."""
+        generation = self.bump_generation()
+        index = self._build_lexical_index(generation)
+        with self._lexical_lock:
+            self._lexical = (generation, index)
+        return generation
+
+    def _build_lexical_index(self, generation: str) -> LexicalIndex:
+        ids, texts, metadatas = self.all_chunks()
+        logger.info("building the lexical index over %d chunks", len(ids))
+        index = LexicalIndex.build(ids, texts, metadatas)
+        index.save(self.lexical_folder, generation)
+        return index
 
     def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
         """Every chunk's id, text and metadata, read page by page."""
@@ -316,6 +366,11 @@ class ArticleStore:
             yield
         finally:
             lock.release()
+
+
+def date_number(date: str) -> int:
+    """'2025-12-03' -> 20251203: chunks carry their date as a number because Chroma compares numbers only."""
+    return int(date[:10].replace("-", ""))
 
 
 def open_store(settings: Settings) -> ArticleStore:

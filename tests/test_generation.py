@@ -4,20 +4,25 @@ LangChain's fake chat models over the real store."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from langchain_core.documents import Document
 from langchain_core.language_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, BaseMessage
+from pydantic import Field
 
 import rag
 from rag.answering import ExtractiveAnswerer
 from rag.chain import QuestionAnsweringChain
+from rag.evidence import EvidenceScorer
 from rag.errors import LLMError
 from rag.generation import LLMAnswerer, answer_messages, draft_text, locate, parse_reply, verify
 from rag.llm import ChatBackend
+from rag.planning import HeuristicPlanner
 from rag.retrieval import build_retriever
+from tests.llm_server import Messages, passages
 
 PASSAGES = [
     Document("La Russia, ha ribadito Ushakov, non ha trovato alcun compromesso possibile sui territori.",
@@ -67,7 +72,7 @@ def test_verified_citations_are_kept_and_the_rest_dropped_with_warnings() -> Non
         ("Witkoff and Kushner will meet Zelensky.", [(2, "attesi a un incontro con il presidente")]),
         ("Putin surrendered.", [(1, "Putin si è arreso senza condizioni")]),
     ))
-    text, citations, warnings = verify(parsed, PASSAGES)
+    text, citations, warnings = verify(parsed, PASSAGES, "en")
     assert text == "Russia found no compromise on territory. [1] Witkoff and Kushner will meet Zelensky. [2]"
     assert [c.n for c in citations] == [1, 2]
     for citation, doc in zip(citations, PASSAGES, strict=True):
@@ -79,7 +84,7 @@ def test_verified_citations_are_kept_and_the_rest_dropped_with_warnings() -> Non
 
 def test_the_same_quote_cited_twice_keeps_one_number() -> None:
     quote = "non ha trovato alcun compromesso"
-    text, citations, _ = verify(parse_reply(reply(("One.", [(1, quote)]), ("Two.", [(1, quote)]))), PASSAGES)
+    text, citations, _ = verify(parse_reply(reply(("One.", [(1, quote)]), ("Two.", [(1, quote)]))), PASSAGES, "en")
     assert text == "One. [1] Two. [1]" and len(citations) == 1
 
 
@@ -113,17 +118,37 @@ class CountingFake(GenericFakeChatModel):
         return super()._stream(*args, **kwargs)
 
 
-def llm_chain(settings: rag.Settings, *replies: str) -> tuple[Any, CountingFake]:
-    model = CountingFake(messages=iter([AIMessage(content=r) for r in replies]))
+class PromptedFake(CountingFake):
+    """A fake whose reply is written from the prompt it is sent, so it cites the passages as numbered there."""
+
+    reply_for: Callable[[Messages], str]
+    prompts: list[Messages] = Field(default_factory=list)
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> Any:
+        prompt = [{"role": m.type, "content": m.content} for m in messages]
+        self.prompts = [*self.prompts, prompt]
+        self.messages = iter([AIMessage(content=self.reply_for(prompt))])
+        return super()._generate(messages, *args, **kwargs)
+
+
+def llm_chain(settings: rag.Settings, *replies: str, model: CountingFake | None = None) -> tuple[Any, CountingFake]:
+    model = model if model is not None else CountingFake(messages=iter([AIMessage(content=r) for r in replies]))
     retriever = build_retriever(settings)
-    answerer = LLMAnswerer(ChatBackend("fake", model, model), ExtractiveAnswerer(retriever.store.embeddings), 10)
-    return QuestionAnsweringChain(settings, retriever, answerer).runnable(), model
+    evidence = EvidenceScorer(retriever.store.embeddings)
+    answerer = LLMAnswerer(ChatBackend("fake", model, model), evidence, ExtractiveAnswerer(evidence), 10)
+    return QuestionAnsweringChain(settings, retriever, HeuristicPlanner(), answerer).runnable(), model
 
 
 def test_chain_answers_with_verified_citations_and_streams_drafts(shared_store: rag.Settings) -> None:
-    answer = reply(("La Russia non ha trovato compromessi sui territori.",
-                    [(1, "non ha trovato alcun compromesso possibile sui territori")]))
-    chain, _ = llm_chain(shared_store, answer)
+    quote = "non ha trovato alcun compromesso possibile sui territori"
+
+    def answer(prompt: Messages) -> str:
+        # Cite the passage that holds the quote under the number it was given, wherever it was ranked.
+        n = next(k for k, text in passages(prompt).items() if quote in text)
+        return reply(("La Russia non ha trovato compromessi sui territori.", [(n, quote)]))
+
+    model = PromptedFake(messages=iter(()), reply_for=answer)
+    chain, _ = llm_chain(shared_store, model=model)
     drafts: list[str] = []
     result = chain.invoke({"question": "Cosa ha detto Ushakov sui territori?", "chat_history": []},
                           config={"callbacks": [rag.DraftListener(drafts.append)]})
@@ -132,6 +157,10 @@ def test_chain_answers_with_verified_citations_and_streams_drafts(shared_store: 
     [citation] = result["citations"]
     assert "non ha trovato alcun compromesso possibile sui territori" in citation["quote"]
     assert citation["quote"] in citation["text"]
+    [prompt] = model.prompts
+    sent = passages(prompt)
+    cited = next(k for k, text in sent.items() if quote in text)
+    assert citation["text"] == sent[cited]  # [1] is the passage the model cited, renumbered
     assert drafts and drafts[-1].startswith("La Russia")
 
 

@@ -62,23 +62,23 @@ def test_different_names_keep_different_keys(a: str, b: str) -> None:
 def test_name_keys_of_a_text_match_across_spellings() -> None:
     english = "Witkoff will meet Zelensky in Kyiv."
     italian = "Witkoff incontrerà Zelenskyj a Kiev."
-    assert set(name_keys(english)) == set(name_keys(italian))
-    assert name_key("Zelensky") in name_keys(english)
+    assert set(name_keys(english, "en")) == set(name_keys(italian, "it"))
+    assert name_key("Zelensky") in name_keys(english, "en")
 
 
 def test_char_grams_link_territory_and_territori() -> None:
-    english, italian = set(char_grams("territory")), set(char_grams("territori"))
+    english, italian = set(char_grams("territory", "en")), set(char_grams("territori", "it"))
     shared = english & italian
     # The common prefix "territor" gives several grams; the endings stay apart.
     assert len(shared) >= 4
     assert english != italian
-    assert not set(char_grams("territory")) & set(char_grams("Kushner"))
+    assert not set(char_grams("territory", "en")) & set(char_grams("Kushner", "en"))
 
 
 def test_char_grams_skip_stopwords_and_pad_short_words() -> None:
-    assert char_grams("the EU") == ["<eu>"]
-    assert all(len(g) == 4 for g in char_grams("the Kremlin"))
-    assert char_grams("2025") == ["2025"]
+    assert char_grams("the EU", "en") == ["<eu>"]
+    assert all(len(g) == 4 for g in char_grams("the Kremlin", "en"))
+    assert char_grams("2025", "en") == ["2025"]
 
 
 def test_italian_stemmer_conflates_italian_inflections() -> None:
@@ -99,13 +99,13 @@ def test_stems_use_the_snowball_stemmer_of_the_language() -> None:
 
 
 def test_content_words_fold_accents_and_drop_stopwords() -> None:
-    words = content_words("Il Cremlino è già d'accordo con la proposta")
+    words = content_words("Il Cremlino è già d'accordo con la proposta", "it")
     assert words == [fold(w) for w in ["Cremlino", "già", "accordo", "proposta"]]
 
 
 @pytest.mark.parametrize("stopword", ["perché", "però", "più"])
 def test_accented_italian_stopwords_are_dropped(stopword: str) -> None:
-    assert content_words(f"{stopword} Cremlino") == ["cremlino"]
+    assert content_words(f"{stopword} Cremlino", "it") == ["cremlino"]
 
 
 @settings(max_examples=60, deadline=None)
@@ -117,5 +117,5 @@ def test_name_key_ignores_case_and_accents(word: str) -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.text(alphabet="abcdefghilmnoprstuvzàèéìòù", min_size=5, max_size=15))
 def test_char_grams_are_pieces_of_the_padded_word(word: str) -> None:
-    for gram in char_grams(word):
+    for gram in char_grams(word, "it"):
         assert gram in f"<{fold(word)}>"

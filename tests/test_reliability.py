@@ -50,7 +50,7 @@ def store_state(settings: rag.Settings) -> dict[str, Any]:
         "chroma": sorted(ids),
         "chroma_count": store.collection().count(),
         "records": sorted(records.list_keys()),
-        "bm25": sorted(build_retriever(settings).lexical_index().ids),
+        "bm25": sorted(open_store(settings).lexical_index().ids),
     }
 
 
@@ -189,7 +189,7 @@ claims = st.builds(
 
 @given(st.lists(claims, max_size=5))
 def test_every_marker_has_its_citation_and_every_citation_its_marker(drafts: list[ClaimDraft]) -> None:
-    text, citations, _ = verify(Reply(True, tuple(drafts)), PASSAGES)
+    text, citations, _ = verify(Reply(True, tuple(drafts)), PASSAGES, "en")
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", text)}
     assert markers == {c.n for c in citations} == set(range(1, len(citations) + 1))
     for citation in citations:

@@ -8,7 +8,8 @@ import pytest
 
 import rag
 from rag.evaluation import index_squad, ranking_metrics, read_dataset
-from rag.retrieval import BM25_B, BM25_K1, DOCUMENT_VIEWS, FusionWeights, HybridRetriever, LexicalIndex, query_views
+from rag.lexical import BM25_B, BM25_K1, DOCUMENT_VIEWS, LexicalIndex, query_views
+from rag.retrieval import FusionWeights, HybridRetriever
 from tests.conftest import SHARED_EVAL
 
 FOX = "fox-news-putin-witkoff-kushner.txt"
@@ -56,15 +57,15 @@ def test_filter_by_date_range(shared_store: rag.Settings) -> None:
 def test_bm25_index_is_persisted_and_rebuilt_when_stale(settings: rag.Settings, corpus_dir: Path) -> None:
     rag.ingest([corpus_dir], settings)
     retriever = rag.build_retriever(settings)
-    assert (retriever.index_folder / "generation").read_text() == retriever.store.generation()
-    before = len(retriever.lexical_index().ids)
+    assert (retriever.store.lexical_folder / "generation").read_text() == retriever.store.generation()
+    before = len(retriever.store.lexical_index().ids)
 
     extra = corpus_dir / "nuovo.txt"
     extra.write_text("Il ministro Tajani ha incontrato Rubio a Roma per parlare di dazi.\n", encoding="utf-8")
     rag.ingest([corpus_dir], settings)
 
-    # The same retriever object notices the new generation and reloads.
-    assert len(retriever.lexical_index().ids) == before + 1
+    # The same retriever's store notices the new generation and reloads.
+    assert len(retriever.store.lexical_index().ids) == before + 1
     assert "Tajani" in retriever.invoke("Tajani Rubio dazi", k=1)[0].page_content
 
 

@@ -1,0 +1,320 @@
+"""The language table: everything rag knows about a language, in one entry per language.
+
+Every module reads language facts from here (through `language(code)` or the unions below) and
+none branches on a language code. An unknown language gets `NEUTRAL`: no stopwords, no stemmer,
+English answer texts; nothing crashes.
+
+Adding a language is one entry in `LANGUAGES` plus its test (see docs/languages.md):
+
+    >>> language("fr").answer_frame
+    "D'après les articles :"
+    >>> language("xx").stemmer is None
+    True
+
+Stopwords come from bm25s's maintained lists (Snowball/Lucene), plus a few words per language
+that questions and passages share without sharing meaning ("detto", "told").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from bm25s import stopwords as bm25s_stopwords
+
+QUESTION_KINDS = ("who", "when", "where", "how_many", "how_much", "why")
+"""What a question can ask for, in the order they are recognised ("how many" before "how much")."""
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: 'Perché' -> 'perche'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@dataclass(frozen=True)
+class Language:
+    """What rag needs to know about one language.
+
+    :param code: ISO 639-1 code, as the language identifier returns it.
+    :param name: the language's English name, for LLM prompts ("Write every claim in Italian").
+    :param stemmer: PyStemmer's Snowball algorithm name, or None for no stemming.
+    :param stopwords: folded words that carry no meaning for matching.
+    :param abbreviations: lower-case tokens after which a full stop does not end a sentence.
+    :param speech_verbs: regular-expression alternatives that mark reported speech in a sentence.
+    :param say_words: words with which a question asks what someone said.
+    :param follow_up_words: words that make a question lean on the conversation ("he", "lui").
+    :param question_words: for each of `QUESTION_KINDS`, the phrases that ask for it.
+    :param answer_frame: the words that open an extractive answer.
+    :param abstention: the answer when the articles do not say.
+    :param say_question: an example question about what `{name}` said.
+    :param boilerplate: regular-expression alternatives for calls to action and page chrome lines.
+    :param credit_words: words of a photo credit ("foto", "photo").
+    :param clitic_suffixes: what follows an apostrophe and is cut off ("Putin's" -> "Putin").
+    :param capitalises_nouns: common nouns are capitalised, so capitals alone do not make a name.
+    :param determiners: words before a common noun; with `capitalises_nouns`, what follows is no name.
+    :param noun_endings: endings of capitalised common nouns (used with `capitalises_nouns`).
+    """
+
+    code: str
+    name: str
+    stemmer: str | None = None
+    stopwords: frozenset[str] = frozenset()
+    abbreviations: frozenset[str] = frozenset()
+    speech_verbs: tuple[str, ...] = ()
+    say_words: tuple[str, ...] = ()
+    follow_up_words: frozenset[str] = frozenset()
+    question_words: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    answer_frame: str = "According to the articles:"
+    abstention: str = "I couldn't find this in the articles."
+    say_question: str = "What did {name} say?"
+    boilerplate: tuple[str, ...] = ()
+    credit_words: tuple[str, ...] = ()
+    clitic_suffixes: frozenset[str] = frozenset()
+    capitalises_nouns: bool = False
+    determiners: frozenset[str] = frozenset()
+    noun_endings: tuple[str, ...] = ()
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(fold(w) for w in text.split())
+
+
+def _stopwords(maintained: object, extra: str = "") -> frozenset[str]:
+    # Folded like the words they are checked against: 'perché' must match 'perche'.
+    return frozenset(fold(str(w)) for w in maintained) | _words(extra)  # type: ignore[attr-defined]
+
+
+def _kinds(**phrases: str) -> Mapping[str, tuple[str, ...]]:
+    """`who="chi|quale persona"` -> {"who": ("chi", "quale persona")}, folded."""
+    return MappingProxyType({kind: tuple(fold(p) for p in text.split("|")) for kind, text in phrases.items()})
+
+
+ITALIAN = Language(
+    code="it",
+    name="Italian",
+    stemmer="italian",
+    stopwords=_stopwords(
+        bm25s_stopwords.STOPWORDS_ITALIAN,
+        "a ad al alla alle allo agli ai all anche ancora avere aveva c che chi ci come con contro cosa cui da dal"
+        " dalla dalle dai dagli degli dei del della delle dello di dove dopo e ed era essere è fa fra gli ha hanno"
+        " ho i il in io la le lei li lo loro lui ma mi mia mio ne nei nel nella nelle nello no noi non nostro o"
+        " per perché però più poi qual quale quali quando quanto quanta quanti quante quello questa queste questi"
+        " questo qui se sei si sia siamo sono sta su sua sue sui sul sulla suo suoi tra tu tutto tutti un una uno"
+        " vi voi l d un' dell all nell sull quell cos cosa detto dire",
+    ),
+    abbreviations=_words(
+        "sig sigg sig.ra dott dott.ssa prof prof.ssa ing avv on sen gen col cap magg ten mons s.p.a spa ecc"
+        " es pag pagg art artt cfr vol nr n tel ca circa gen febb apr giu lug ago sett ott dic u.e"
+    ),
+    speech_verbs=(
+        r"(?:ha|hanno|avrebbe|aveva)\s+(?:detto|dichiarato|spiegato|ribadito|ammesso|affermato|aggiunto|"
+        r"sottolineato|descritto|parlato|riferito|precisato|osservato|commentato|annunciato)",
+        r"secondo",
+    ),
+    say_words=(
+        "detto", "detta", "dire", "dichiarato", "affermato", "spiegato", "pensa", "descritto", "commentato",
+        "sostenuto",
+    ),
+    follow_up_words=_words("lui lei loro esso essa suo sua questo quello dopo anche ancora"),
+    question_words=_kinds(
+        who="chi",
+        when="quando|in che anno|in quale anno|che giorno|in che data",
+        where="dove|in quale citta|in quale paese",
+        how_many="quanti|quante",
+        how_much="quanto|quanta|quanto costa|a che prezzo",
+        why="perche|per quale motivo|come mai",
+    ),
+    answer_frame="Secondo gli articoli:",
+    abstention="Non ho trovato questa informazione negli articoli.",
+    say_question="Cosa ha detto {name}?",
+    boilerplate=(
+        r"(?:clicca|tocca) qui", r"scarica(?:re)? l[’']app", r"iscriviti", r"abbonati (?:ora|subito|qui)",
+        r"registrati (?:ora|subito|gratis|qui)", r"seguici", r"(?:nostra|alla) newsletter",
+        r"ascolta(?:re)? (?:gli |l[’'])?articol\w*", r"puoi ascoltare", r"leggi anche", r"leggi di più",
+        r"continua a leggere", r"condividi (?:su|questo|l[’'])", r"riproduzione riservata", r"^(?:pubblicità|annuncio)$",
+    ),
+    credit_words=("foto", "tramite"),
+)
+
+ENGLISH = Language(
+    code="en",
+    name="English",
+    stemmer="english",
+    stopwords=_stopwords(
+        bm25s_stopwords.STOPWORDS_EN,
+        "a about after all also an and any are as at be been before being but by can could did do does doing"
+        " done for from had has have he her hers him his how i if in into is it its me more most my no not of on"
+        " or our out over said say says she should so some than that the their them then there these they this"
+        " those to under up us was we were what when where which while who whom whose why will with would you"
+        " your tell told",
+    ),
+    abbreviations=_words(
+        "mr mrs ms dr st jr sr vs etc e.g i.e inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec"
+        " no p u.s u.k d.c"
+    ),
+    speech_verbs=(r"said", r"told", r"says", r"stated", r"explained", r"added", r"according to", r"described"),
+    say_words=(
+        "say", "said", "tell", "told", "state", "stated", "think", "thinks", "describe", "described", "claim",
+        "claimed", "comment",
+    ),
+    follow_up_words=_words("he she him her his they them their it that this those next then else also"),
+    question_words=_kinds(
+        who="who|whom|whose",
+        when="when|what year|which year|what date|what day",
+        where="where|in which city|in which country",
+        how_many="how many",
+        how_much="how much|what price|what did it cost",
+        why="why|for what reason",
+    ),
+    boilerplate=(
+        r"(?:click|tap) here", r"download (?:the|our) app", r"get the app", r"subscribe (?:now|today|here|to (?:our|the))",
+        r"sign up (?:now|today|here|for (?:our|the))", r"follow us", r"(?:our|the) newsletter",
+        r"listen to (?:this|the) articles?", r"read more", r"share (?:this|on)", r"all rights reserved",
+        r"^(?:advertisement|sponsored)$",
+    ),
+    credit_words=("photo", "credit", "courtesy"),
+    clitic_suffixes=_words("s t re ve ll d m"),
+)
+
+FRENCH = Language(
+    code="fr",
+    name="French",
+    stemmer="french",
+    stopwords=_stopwords(bm25s_stopwords.STOPWORDS_FRENCH, "a dit selon quoi quel quelle quels quelles"),
+    abbreviations=_words("m mme mlle mm dr pr st av bd etc cf p janv févr avr juil sept oct nov déc"),
+    speech_verbs=(
+        r"a\s+(?:dit|déclaré|affirmé|expliqué|ajouté|souligné|estimé|annoncé|précisé|assuré)",
+        r"selon", r"déclare", r"affirme", r"estime", r"explique",
+    ),
+    say_words=("dit", "dire", "declare", "affirme", "pense", "explique", "estime"),
+    follow_up_words=_words("il elle ils elles lui leur son sa ses cela ceci ensuite aussi encore"),
+    question_words=_kinds(
+        who="qui",
+        when="quand|en quelle annee|quel jour|a quelle date",
+        where="ou|dans quelle ville|dans quel pays",
+        how_many="combien de",
+        how_much="combien|quel prix",
+        why="pourquoi|pour quelle raison",
+    ),
+    answer_frame="D'après les articles :",
+    abstention="Je n'ai pas trouvé cette information dans les articles.",
+    say_question="Qu'a dit {name} ?",
+    boilerplate=(
+        r"cliquez ici", r"téléchargez l[’']application", r"abonnez-vous", r"inscrivez-vous", r"suivez-nous",
+        r"(?:notre|la) newsletter", r"écouter (?:cet |l[’'])article", r"lire aussi", r"lire la suite",
+        r"partager (?:sur|cet)", r"tous droits réservés", r"^publicité$",
+    ),
+    credit_words=("photo", "crédit"),
+)
+
+SPANISH = Language(
+    code="es",
+    name="Spanish",
+    stemmer="spanish",
+    stopwords=_stopwords(bm25s_stopwords.STOPWORDS_SPANISH, "dijo dicho segun"),
+    abbreviations=_words("sr sra srta dr dra ud uds etc pág núm art ee.uu"),
+    speech_verbs=(
+        r"(?:dijo|afirmó|declaró|explicó|añadió|aseguró|señaló|subrayó|indicó)",
+        r"ha\s+(?:dicho|declarado|afirmado|explicado)", r"según",
+    ),
+    say_words=("dijo", "dicho", "decir", "declarado", "afirmado", "piensa", "opina", "explico"),
+    follow_up_words=_words("él ella ellos ellas su sus eso esto luego también después"),
+    question_words=_kinds(
+        who="quien|quienes",
+        when="cuando|en que ano|que dia|en que fecha",
+        where="donde|en que ciudad|en que pais",
+        how_many="cuantos|cuantas",
+        how_much="cuanto|cuanta|a que precio",
+        why="por que|por que motivo",
+    ),
+    answer_frame="Según los artículos:",
+    abstention="No he encontrado esta información en los artículos.",
+    say_question="¿Qué dijo {name}?",
+    boilerplate=(
+        r"(?:haz|pulsa) clic aquí", r"descarga la app", r"suscríbete", r"regístrate", r"síguenos",
+        r"(?:nuestra|la) newsletter", r"escuchar (?:este|el) artículo", r"lee también", r"leer más",
+        r"compartir en", r"todos los derechos reservados", r"^publicidad$",
+    ),
+    credit_words=("foto",),
+)
+
+GERMAN = Language(
+    code="de",
+    name="German",
+    stemmer="german",
+    stopwords=_stopwords(bm25s_stopwords.STOPWORDS_GERMAN, "laut sagte gesagt"),
+    abbreviations=_words("hr fr dr prof nr bzw usw z.b ca vgl ggf inkl str jan feb mär apr jun jul aug sep okt nov dez"),
+    speech_verbs=(
+        r"(?:sagte|sagt|erklärte|betonte|meinte|warnte|kündigte)", r"hat\s+(?:gesagt|erklärt|betont)", r"laut",
+    ),
+    say_words=("gesagt", "sagte", "sagen", "erklart", "erklarte", "meint", "meinte", "behauptet"),
+    follow_up_words=_words("er sie ihm ihr ihn sein seine dies danach auch dann noch"),
+    question_words=_kinds(
+        who="wer|wem|wen",
+        when="wann|in welchem jahr|an welchem tag",
+        where="wo|wohin|in welcher stadt|in welchem land",
+        how_many="wie viele",
+        how_much="wie viel|wieviel|zu welchem preis",
+        why="warum|weshalb|wieso",
+    ),
+    answer_frame="Laut den Artikeln:",
+    abstention="Dazu habe ich in den Artikeln nichts gefunden.",
+    say_question="Was hat {name} gesagt?",
+    boilerplate=(
+        r"hier klicken", r"klicken sie hier", r"app herunterladen", r"jetzt abonnieren", r"abonnieren sie",
+        r"registrieren sie sich", r"folgen sie uns", r"(?:unseren|zum) newsletter", r"artikel anhören",
+        r"lesen sie auch", r"weiterlesen", r"alle rechte vorbehalten", r"^(?:anzeige|werbung)$",
+    ),
+    credit_words=("foto", "bild"),
+    capitalises_nouns=True,
+    determiners=_words(
+        "der die das den dem des ein eine einen einem einer eines im am zum zur vom beim ins kein keine"
+        " dieser diese dieses jeder jede jedes"
+    ),
+    noun_endings=("ung", "heit", "keit", "schaft", "tion", "tät", "ismus", "nis", "tum", "chen", "ment"),
+)
+
+LANGUAGES: Mapping[str, Language] = MappingProxyType(
+    {entry.code: entry for entry in (ITALIAN, ENGLISH, FRENCH, SPANISH, GERMAN)}
+)
+NEUTRAL = Language(code="", name="the question's language")
+
+
+def language(code: str | None) -> Language:
+    """The table entry for `code`; `NEUTRAL` for a language rag has no entry for."""
+    return LANGUAGES.get(code or "", NEUTRAL)
+
+
+@functools.cache
+def all_abbreviations() -> frozenset[str]:
+    """Every language's abbreviations: sentence splitting does not know the text's language."""
+    return frozenset().union(*(entry.abbreviations for entry in LANGUAGES.values()))
+
+
+@functools.cache
+def all_clitic_suffixes() -> frozenset[str]:
+    return frozenset().union(*(entry.clitic_suffixes for entry in LANGUAGES.values()))
+
+
+@functools.cache
+def speech_pattern() -> re.Pattern[str]:
+    """Reported speech in a sentence of any language ("ha detto", "said", "selon")."""
+    verbs = "|".join(verb for entry in LANGUAGES.values() for verb in entry.speech_verbs)
+    return re.compile(rf"\b(?:{verbs})\b", re.IGNORECASE)
+
+
+@functools.cache
+def boilerplate_pattern() -> re.Pattern[str]:
+    """Calls to action and page chrome in any language; © marks a rights line in all of them."""
+    phrases = "|".join(rf"\b{p}\b" if not p.startswith("^") else p for e in LANGUAGES.values() for p in e.boilerplate)
+    return re.compile(rf"{phrases}|©", re.IGNORECASE)
+
+
+@functools.cache
+def credit_words() -> tuple[str, ...]:
+    return tuple(dict.fromkeys(word for entry in LANGUAGES.values() for word in entry.credit_words))
