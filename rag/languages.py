@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -84,9 +84,9 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(fold(w) for w in text.split())
 
 
-def _stopwords(maintained: object, extra: str = "") -> frozenset[str]:
+def _stopwords(maintained: Iterable[str], extra: str = "") -> frozenset[str]:
     # Folded like the words they are checked against: 'perché' must match 'perche'.
-    return frozenset(fold(str(w)) for w in maintained) | _words(extra)  # type: ignore[attr-defined]
+    return frozenset(fold(w) for w in maintained) | _words(extra)
 
 
 def _kinds(**phrases: str) -> Mapping[str, tuple[str, ...]]:
@@ -146,7 +146,7 @@ ENGLISH = Language(
     name="English",
     stemmer="english",
     stopwords=_stopwords(
-        bm25s_stopwords.STOPWORDS_EN,
+        (*bm25s_stopwords.STOPWORDS_EN, *bm25s_stopwords.STOPWORDS_EN_PLUS),
         "a about after all also an and any are as at be been before being but by can could did do does doing"
         " done for from had has have he her hers him his how i if in into is it its me more most my no not of on"
         " or our out over said say says she should so some than that the their them then there these they this"

@@ -120,3 +120,26 @@ def test_chunk_metadata_maps_back_to_the_file(settings: rag.Settings, corpus_dir
     dated = [m for m in metas if m["source"].endswith("cremlino.txt")]
     assert {m["date"] for m in dated} == {"2025-12-03"}
     assert {m.get("outlet") for m in metas if m["source"].endswith("kushner.txt")} == {"Fox News"}
+
+
+SAME_NAME_PAGES = {
+    "ansa": "Il sindaco Ottavio Brambilla ha detto che il nuovo ponte sul fiume Adda aprirà a marzo, dopo due anni di lavori.",
+    "corriere": "Secondo Ottavio Brambilla, il parcheggio della stazione di Lecco sarà gratuito per i pendolari da gennaio.",
+}
+
+
+def test_same_named_files_in_two_folders_both_answer(settings: rag.Settings, tmp_path: Path) -> None:
+    # Two outlets' pages saved as index.html: their chunk ids once collided and one article vanished.
+    for outlet, sentence in SAME_NAME_PAGES.items():
+        folder = tmp_path / "pages" / outlet
+        folder.mkdir(parents=True)
+        page = f"<html><head><title>{outlet}</title></head><body><article><p>{sentence}</p></article></body></html>"
+        (folder / "index.html").write_text(page, encoding="utf-8")
+    report = rag.ingest([tmp_path / "pages"], settings)
+    assert len(report.added) == 2
+
+    _, _, metadatas = open_store(settings).all_chunks()
+    assert len({m["chunk_id"] for m in metadatas}) == len(metadatas) == 2
+    result = rag.build_chain(settings).invoke({"question": "Cosa ha detto Ottavio Brambilla?", "chat_history": []})
+    cited = {Path(c["source"]).parent.name for c in result["citations"]}
+    assert cited == {"ansa", "corriere"}, result["answer"]

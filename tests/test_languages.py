@@ -1,0 +1,124 @@
+"""The language table (rag/languages.py): every entry complete, unknown languages neutral, and
+French and German articles answered in their own language beside the Italian corpus."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rag
+from rag.language import content_words, detect_language, names
+from rag.languages import LANGUAGES, NEUTRAL, QUESTION_KINDS, language
+from rag.planning import analyse_question
+from tests.conftest import copy_corpus
+
+DATA = Path(__file__).parent / "data"
+LYON = "lyon-tramway.txt"
+HAMBURG = "hamburg-hafen.txt"
+
+
+@pytest.mark.parametrize("code", sorted(LANGUAGES))
+def test_every_entry_has_what_every_module_reads(code: str) -> None:
+    entry = language(code)
+    assert entry.code == code and entry.name and entry.stemmer
+    assert len(entry.stopwords) > 100  # a maintained list, not a handful typed here
+    assert entry.abbreviations and entry.speech_verbs and entry.say_words and entry.follow_up_words
+    assert set(entry.question_words) == set(QUESTION_KINDS)
+    assert entry.answer_frame and entry.abstention and "{name}" in entry.say_question and entry.boilerplate
+    assert len({LANGUAGES[c].answer_frame for c in LANGUAGES}) == len(LANGUAGES)
+
+
+def test_an_unknown_language_is_neutral_and_never_crashes() -> None:
+    assert language("sw") is NEUTRAL and language(None) is NEUTRAL
+    assert NEUTRAL.stemmer is None and not NEUTRAL.stopwords
+    assert content_words("Rais alisema mazungumzo yalikuwa mazuri", "sw") == [
+        "rais",
+        "alisema",
+        "mazungumzo",
+        "yalikuwa",
+        "mazuri",
+    ]
+    facts = analyse_question("Rais Ruto alisema nini?", "sw")
+    assert facts.names == ("Ruto",) and facts.asks is None
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("Qu'a dit Bruno Bernard sur le tramway ?", "fr"),
+        ("¿Qué dijo el alcalde sobre el tranvía?", "es"),
+        ("Was hat Melanie Leonhard über den Hafen gesagt?", "de"),
+    ],
+)
+def test_short_questions_in_the_other_languages_are_recognised(question: str, lang: str) -> None:
+    assert detect_language(question) == lang
+
+
+def test_german_common_nouns_are_not_names() -> None:
+    text = "Die Wirtschaftssenatorin Melanie Leonhard sagte, die Bauarbeiten im Hafen würden sich verzögern."
+    assert names(text, "de") == ["Melanie", "Leonhard"]
+    # The same capitals in a language that does not capitalise nouns stay names.
+    assert "Bauarbeiten" in names(text, "it")
+    facts = analyse_question("Was hat Leonhard über die Verzögerung gesagt?", "de")
+    assert facts.names == ("Leonhard",) and facts.speaker == "Leonhard"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who is Kirill Dmitriev?", "who"),
+        ("Quanti punti ha il piano?", "how_many"),
+        ("Combien coûtera la ligne ?", "how_much"),
+        ("¿Cuándo abrirá la línea?", "when"),
+        ("Warum verzögert sich der Bau?", "why"),
+        ("Dove si incontreranno gli inviati?", "where"),
+    ],
+)
+def test_question_kind_comes_from_the_table(question: str, kind: str) -> None:
+    assert analyse_question(question, detect_language(question)).asks == kind
+
+
+@pytest.fixture(scope="module")
+def multilingual_chain(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    root = tmp_path_factory.mktemp("multilingual")
+    corpus = copy_corpus(root / "corpus")
+    for name in (LYON, HAMBURG):
+        shutil.copy(DATA / name, corpus / name)
+    settings = rag.Settings(persist_dir=root / "store", progress=False)
+    rag.ingest([corpus], settings)
+    return rag.build_chain(settings)
+
+
+@pytest.mark.parametrize(
+    ("question", "article", "frame", "words"),
+    [
+        ("Qu'a dit Bruno Bernard sur le retard des travaux ?", LYON, "D'après les articles :", "six mois de retard"),
+        ("Pourquoi le chantier du tramway a-t-il pris du retard ?", LYON, "D'après les articles :", "vestiges romains"),
+        ("Was kritisierte die Hafenwirtschaft?", HAMBURG, "Laut den Artikeln:", "schweren Rückschlag"),
+        (
+            "Was hat Melanie Leonhard über die Verzögerung gesagt?",
+            HAMBURG,
+            "Laut den Artikeln:",
+            "um ein Jahr verzögern",
+        ),
+    ],
+)
+def test_articles_answer_in_their_own_language(
+    multilingual_chain: Any, question: str, article: str, frame: str, words: str
+) -> None:
+    result = multilingual_chain.invoke({"question": question, "chat_history": []})
+    assert not result["abstained"], result["answer"]
+    assert result["answer"].startswith(frame)
+    cited = [c for c in result["citations"] if c["source"].endswith(article)]
+    assert cited and any(words in c["quote"] for c in cited), result["citations"]
+    for citation in result["citations"]:
+        assert citation["quote"] in citation["text"] and f"{citation['quote']} [{citation['n']}]" in result["answer"]
+
+
+def test_a_french_question_the_articles_do_not_answer_abstains_in_french(multilingual_chain: Any) -> None:
+    result = multilingual_chain.invoke({"question": "Qu'a dit Emmanuel Macron sur les retraites ?", "chat_history": []})
+    assert result["abstained"] and result["citations"] == []
+    assert result["answer"] == language("fr").abstention
