@@ -141,14 +141,16 @@ def _reindex(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-APP = Path(__file__).resolve().parents[1] / "ui" / "app.py"
+# Inside the package, so a plain (non-editable) install ships it too.
+APP = Path(__file__).resolve().parent / "ui" / "app.py"
 
 
 def _ui(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the chat page: `streamlit run` on the package's own app, with rag's server settings."""
     if importlib.util.find_spec("streamlit") is None:
         raise MissingExtraError("The chat page", "ui", "streamlit")
     if not APP.is_file():
-        raise RagError(f"The chat app is not at {APP}: run `rag ui` from an editable install of the repository.")
+        raise RagError(f"The chat app is not at {APP}: reinstall rag (`pip install '.[ui]'`).")
     upload_mb = max(1, math.ceil(settings.max_file_bytes / 2**20))
     command = [
         sys.executable, "-m", "streamlit", "run", str(APP),

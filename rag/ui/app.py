@@ -1,8 +1,13 @@
-"""Chat with the articles in the browser: `rag ui`, or `streamlit run ui/app.py`.
+"""Chat with the articles in the browser: `rag ui` runs this file, `streamlit run ui/app.py` calls `main`.
 
 Uses only rag's public API. The chain (and with it the embedding model and the store) is built once
 per process and shared by every browser session; each session keeps its own chat in session state.
-Article text and answers are untrusted: they go through `rendering`, never through raw HTML.
+Article text and answers are untrusted: they go through `rag.ui.rendering`, never through raw HTML.
+
+The page lives inside the package so that `rag ui` works from an installed wheel, not only from a
+checkout. Streamlit executes the script named on its command line afresh on every rerun, with
+`__name__` set to "__main__": this file draws the page only then, so the repository's thin
+`ui/app.py` can import it (a module body runs once per process) and call `main` on each rerun.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ from typing import Any
 
 import streamlit as st
 from langchain_core.runnables import Runnable
-from rendering import answer_markdown, article_markdown, cited_passage, inert, source_label
 
 import rag
+from rag.ui.rendering import answer_markdown, article_markdown, cited_passage, inert, source_label
 
 UPLOAD_TYPES = ["txt", "md", "html", "htm"]
 ABSTAIN_HINT = "Try rephrasing the question, naming the person or place, or widening the filters in the sidebar."
@@ -260,6 +265,7 @@ def choose_example(question: str) -> None:
 
 
 def main() -> None:
+    """Draw the whole page; Streamlit calls for it again on every rerun (each click or question)."""
     st.set_page_config(page_title="Ask the articles", page_icon="📰", layout="wide")
     st.title("Ask the articles")
     current = status()
@@ -288,4 +294,5 @@ def main() -> None:
         st.button("New chat", icon=":material/add_comment:", on_click=history.clear)
 
 
-main()
+if __name__ == "__main__":  # run by Streamlit as its script (`rag ui`)
+    main()

@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 import rag
 from tests.conftest import REPO
 
-APP = REPO / "ui" / "app.py"
+APP = REPO / "rag" / "ui" / "app.py"  # the script `rag ui` serves
+CHECKOUT_APP = REPO / "ui" / "app.py"  # the thin entry point for `streamlit run ui/app.py`
 
 HOSTILE_ARTICLE = """date 2025-12-04 Il sindaco Ottavio Brambilla e il ponte
 
@@ -33,15 +34,15 @@ def hostile_article(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def open_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., AppTest]]:
-    """Start the app on `settings`' store; the process-wide caches are emptied first."""
+    """Start the app (`script`) on `settings`' store; the process-wide caches are emptied first."""
 
-    def start(settings: rag.Settings, **env: str) -> AppTest:
+    def start(settings: rag.Settings, script: Path = APP, **env: str) -> AppTest:
         monkeypatch.setenv("RAG_PERSIST_DIR", str(settings.persist_dir))
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         st.cache_resource.clear()
         st.cache_data.clear()
-        app = AppTest.from_file(str(APP), default_timeout=120)
+        app = AppTest.from_file(str(script), default_timeout=120)
         app.run()
         assert not app.exception, app.exception
         return app

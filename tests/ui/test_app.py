@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 import rag
 from tests.llm_server import cite, fake_llm_server
+from tests.ui.conftest import CHECKOUT_APP
 
 USHAKOV = "What did Ushakov say about territory?"
 Open = Callable[..., AppTest]
@@ -45,6 +46,16 @@ def test_ask_gives_an_answer_with_markers_tied_to_sources(open_app: Open, shared
     assert ":orange-background[" in answer  # the quoted sentence is highlighted in its passage
     assert "territori" in answer
     assert any(b.label == "Read the whole article" for b in app.button)
+
+
+def test_checkout_entry_point_draws_the_page_on_every_rerun(open_app: Open, shared_store: rag.Settings) -> None:
+    """`ui/app.py` imports the page once per process, so it must call it again on each rerun."""
+    app = open_app(shared_store, script=CHECKOUT_APP)
+    assert [t.value for t in app.title] == ["Ask the articles"]
+    app = ask(app, USHAKOV)  # a rerun
+    assert [t.value for t in app.title] == ["Ask the articles"]
+    assert {m.label for m in app.sidebar.metric} == {"Articles", "Passages"}
+    assert "According to the articles" in answers(app)[0]
 
 
 def test_whole_article_opens_with_the_passage_highlighted(open_app: Open, shared_store: rag.Settings) -> None:

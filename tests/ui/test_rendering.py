@@ -7,7 +7,8 @@ import string
 
 from hypothesis import given
 from hypothesis import strategies as st
-from rendering import (
+
+from rag.ui.rendering import (
     ZERO_WIDTH_SPACE,
     answer_markdown,
     article_markdown,
