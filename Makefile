@@ -1,5 +1,5 @@
 # `make chat` sets up, ingests corpus/ and serves the chat on http://localhost:8501;
-# `make demo` answers the Ushakov question on the command line; `make test` runs the tests.
+# `make demo` answers the Ushakov question on the command line; `make test` runs lint, types and the tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,7 +9,7 @@ PIP_LOCAL := $(if $(WHEELS),--find-links $(WHEELS),)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup chat demo test test-fast eval bench clean
+.PHONY: setup chat demo test test-fast lint eval bench clean
 
 $(BIN)/rag: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,13 @@ demo: setup
 	$(BIN)/rag ingest corpus
 	$(BIN)/rag ask "What did Ushakov say about territory?"
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest
+
+lint: setup  # style and types: part of `make test`, so of CI
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"

@@ -23,8 +23,10 @@ def main() -> None:
     before = peak_rss_mb()
     started = time.perf_counter()
     LexicalIndex.build(ids, texts, metadatas)
-    print(f"{size} chunks: BM25 build {time.perf_counter() - started:.1f} s, "
-          f"peak RSS {before} MB before the build, {peak_rss_mb()} MB after")
+    print(
+        f"{size} chunks: BM25 build {time.perf_counter() - started:.1f} s, "
+        f"peak RSS {before} MB before the build, {peak_rss_mb()} MB after"
+    )
 
 
 if __name__ == "__main__":

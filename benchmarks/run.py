@@ -85,8 +85,9 @@ class BM25Alone:
         self.store = SimpleNamespace(embeddings=SimpleNamespace(encode=lambda texts: np.zeros((len(texts), 1))))
 
     def search(self, question: str, k: int, query_vector: np.ndarray) -> list[tuple[Any, float]]:
-        words = self.bm25s.tokenize([question], stopwords="it", stemmer=self.stemmer, return_ids=False,
-                                    show_progress=False)[0]
+        words = self.bm25s.tokenize(
+            [question], stopwords="it", stemmer=self.stemmer, return_ids=False, show_progress=False
+        )[0]
         known = [w for w in words if w in self.index.vocab_dict]
         if not known:
             return []
@@ -106,7 +107,10 @@ def quality_and_speed(workdir: Path) -> dict[str, Any]:
     english = read_dataset(EVAL / "squad_it_en_questions_dev.json.gz")
     paragraphs, it_questions = squad_documents(italian)
     _, en_questions = squad_documents(english)
-    out: dict[str, Any] = {"paragraphs": len(paragraphs), "questions": {"it": len(it_questions), "en": len(en_questions)}}
+    out: dict[str, Any] = {
+        "paragraphs": len(paragraphs),
+        "questions": {"it": len(it_questions), "en": len(en_questions)},
+    }
     out["settings"] = {"embedding_backend": rag.Settings().embedding_backend, "k": rag.Settings().k}
 
     print("ingesting the SQuAD-it paragraphs with rag …", flush=True)
@@ -128,17 +132,20 @@ def quality_and_speed(workdir: Path) -> dict[str, Any]:
     model.encode([p.text for p in paragraphs], batch_size=32, show_progress_bar=False)
     raw_paragraphs = time.perf_counter() - started
     out["ingest"] = {
-        "chunks": len(chunk_texts), "rag_seconds": round(indexed.seconds, 1),
+        "chunks": len(chunk_texts),
+        "rag_seconds": round(indexed.seconds, 1),
         "rag_chunks_per_s": round(len(chunk_texts) / indexed.seconds, 1),
-        "raw_encode_seconds": round(raw_encode, 1), "raw_chunks_per_s": round(len(chunk_texts) / raw_encode, 1),
+        "raw_encode_seconds": round(raw_encode, 1),
+        "raw_chunks_per_s": round(len(chunk_texts) / raw_encode, 1),
         "ratio": round(indexed.seconds / raw_encode, 2),
         "raw_paragraph_encode_seconds": round(raw_paragraphs, 1),
         "raw_paragraphs_per_s": round(len(paragraphs) / raw_paragraphs, 1),
     }
 
     print("the plain LangChain + Chroma pipeline …", flush=True)
-    plain_store = Chroma(collection_name="plain", embedding_function=store.embeddings,
-                         persist_directory=str(workdir / "plain"))
+    plain_store = Chroma(
+        collection_name="plain", embedding_function=store.embeddings, persist_directory=str(workdir / "plain")
+    )
     started = time.perf_counter()
     plain_store.add_texts([p.text for p in paragraphs], metadatas=[{"source": p.source} for p in paragraphs])
     out["ingest"]["plain_seconds"] = round(time.perf_counter() - started, 1)
@@ -219,7 +226,9 @@ def latency(store: Any, settings: Any, questions: list[tuple[str, str, str]]) ->
             started = time.perf_counter()
             padded_chain.invoke({"question": question, "chat_history": []})
             timings["answer_padded"].append(time.perf_counter() - started)
-    result = {name: {"p50_ms": ms(statistics.median(v)), "p95_ms": ms(percentile(v, 95))} for name, v in timings.items()}
+    result = {
+        name: {"p50_ms": ms(statistics.median(v)), "p95_ms": ms(percentile(v, 95))} for name, v in timings.items()
+    }
     result["hybrid_over_plain_p50"] = round(result["hybrid"]["p50_ms"] / result["plain"]["p50_ms"], 2)
     result["questions"] = len(sample)
     return result
@@ -238,7 +247,9 @@ def onnx_backend(workdir: Path, chunk_texts: list[str]) -> dict[str, Any]:
     _, it_questions = squad_documents(italian)
     _, en_questions = squad_documents(read_dataset(EVAL / "squad_it_en_questions_dev.json.gz"))
     cache = workdir / "models"
-    backends = {name: SentenceTransformerEmbeddings(backend=name, cache_dir=cache) for name in ("torch", "onnx", "onnx-int8")}
+    backends = {
+        name: SentenceTransformerEmbeddings(backend=name, cache_dir=cache) for name in ("torch", "onnx", "onnx-int8")
+    }
     started = time.perf_counter()
     backends["onnx-int8"].encode(["export both ONNX models, then load the int8 one"])
     export_seconds = time.perf_counter() - started
@@ -253,8 +264,9 @@ def onnx_backend(workdir: Path, chunk_texts: list[str]) -> dict[str, Any]:
     seconds = {name: min(values) for name, values in runs.items()}
 
     print("ingesting the SQuAD-it paragraphs with the onnx-int8 backend …", flush=True)
-    settings = rag.Settings(persist_dir=workdir / "int8", progress=False, embedding_backend="onnx-int8",
-                            model_cache_dir=cache)
+    settings = rag.Settings(
+        persist_dir=workdir / "int8", progress=False, embedding_backend="onnx-int8", model_cache_dir=cache
+    )
     indexed = index_squad(italian, settings)
     retriever = HybridRetriever(store=indexed.store)
     return {
@@ -284,9 +296,19 @@ def synthetic_chunks(size: int) -> tuple[list[str], list[str], list[dict[str, An
         start = (i % 8) * 1000
         ids.append(f"synthetic-{i}")
         texts.append(text)
-        metadatas.append({"source": f"synthetic/{i // 8}", "title": f"Synthetic {i // 8}", "lang": "it",
-                          "chunk_id": f"synthetic/{i // 8}#{i % 8}", "start": start, "end": start + len(text),
-                          "para_start": start, "para_end": start + len(text), "kind": "body"})
+        metadatas.append(
+            {
+                "source": f"synthetic/{i // 8}",
+                "title": f"Synthetic {i // 8}",
+                "lang": "it",
+                "chunk_id": f"synthetic/{i // 8}#{i % 8}",
+                "start": start,
+                "end": start + len(text),
+                "para_start": start,
+                "para_end": start + len(text),
+                "kind": "body",
+            }
+        )
     return ids, texts, metadatas
 
 
@@ -294,7 +316,7 @@ def scale_point(size: int, workdir: Path) -> dict[str, Any]:
     """`size` synthetic chunks with synthetic embeddings, written straight to Chroma, then BM25."""
     import rag
     from rag.evaluation import read_dataset, squad_documents
-    from rag.retrieval import HybridRetriever, build_retriever
+    from rag.retrieval import build_retriever
     from rag.store import open_store
 
     rng = np.random.default_rng(size)
@@ -314,8 +336,9 @@ def scale_point(size: int, workdir: Path) -> dict[str, Any]:
         vectors = base[rng.integers(0, len(base), count)] + rng.normal(0, 0.02, (count, base.shape[1]))
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         started = time.perf_counter()
-        collection.add(ids=ids[rows], embeddings=vectors.astype(np.float32), documents=texts[rows],
-                       metadatas=metadatas[rows])
+        collection.add(
+            ids=ids[rows], embeddings=vectors.astype(np.float32), documents=texts[rows], metadatas=metadatas[rows]
+        )
         write_seconds += time.perf_counter() - started
     started = time.perf_counter()
     store.publish()
@@ -346,8 +369,12 @@ def scale_points(workdir: Path, sizes: list[int]) -> list[dict[str, Any]]:
     points = []
     for size in sizes:
         print(f"scale: {size:,} chunks …", flush=True)
-        done = subprocess.run([sys.executable, __file__, "--scale-point", str(size), "--workdir", str(workdir)],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--scale-point", str(size), "--workdir", str(workdir)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         point = json.loads(done.stdout.strip().splitlines()[-1])
         point.update(startup({"RAG_PERSIST_DIR": str(workdir / f"scale-{size}"), "RAG_COLLECTION": "scale"}))
         points.append(point)
@@ -380,8 +407,13 @@ def startup(settings_env: dict[str, str]) -> dict[str, float]:
     done = subprocess.run([sys.executable, "-c", STARTUP_PROBE], env=env, capture_output=True, text=True, check=True)
     total = time.perf_counter() - started
     imports, load, answer, rss = (float(x) for x in done.stdout.split()[-4:])
-    return {"total_s": round(total, 2), "imports_s": round(imports, 2), "load_indexes_s": round(load, 2),
-            "first_answer_s": round(answer, 2), "serving_rss_mb": round(rss)}
+    return {
+        "total_s": round(total, 2),
+        "imports_s": round(imports, 2),
+        "load_indexes_s": round(load, 2),
+        "first_answer_s": round(answer, 2),
+        "serving_rss_mb": round(rss),
+    }
 
 
 def cold_start(workdir: Path) -> dict[str, Any]:
@@ -469,38 +501,38 @@ Profiles (cProfile and `python -X importtime`, on this machine):
   and run with onnxruntime and tokenizers, and torch is never imported to answer
   (`tests/test_embeddings.py` checks it). The vectors are the same (cosine 1.0 against torch), so an
   index built with either serves both. Before and after are in the cold-start section above.
-- **Full extractive answer: {lat['answer']['p50_ms']} ms p50, target 100 ms.** Most of an answer is
+- **Full extractive answer: {lat["answer"]["p50_ms"]} ms p50, target 100 ms.** Most of an answer is
   onnxruntime encoding the candidate sentences of the retrieved passages, for the answerer's
   sentence-level dense score. The profile showed padding: the 10 to 25 sentences went through in one
   batch, each padded to the longest (Italian sentences are 56 word pieces at the median, up to 256).
   The encoder now batches rows whose token length is at least 80% of the batch's longest, which
   drops the padding; the vectors are identical (`tests/test_embeddings.py`). Side by side in this
-  run: p50 {lat['answer_padded']['p50_ms']} ms before, {lat['answer']['p50_ms']} ms after. Two smaller
+  run: p50 {lat["answer_padded"]["p50_ms"]} ms before, {lat["answer"]["p50_ms"]} ms after. Two smaller
   fixes from the same profile (cProfile, 55 answers): the question's vector is computed once and
   shared by retrieval and the answerer (it was encoded twice), and folding a word to its
   accent-free form is cached (word processing went from 0.48 s to 0.18 s over the 55 answers).
   What remains is real tokens, about 85 ms of sentence encoding per answer: the next step would be
   to embed sentences at ingestion and keep their vectors, which changes the store's layout and
   costs ingestion time; not done.
-- **Hybrid / plain retrieve: {lat['hybrid_over_plain_p50']}x, target 1.5x.** Both embed the query
+- **Hybrid / plain retrieve: {lat["hybrid_over_plain_p50"]}x, target 1.5x.** Both embed the query
   (about 5 ms). The hybrid search then makes a Chroma query with a wider pool (50, with documents and
   metadata, about 5 ms), a Chroma `get` of the lexical candidates the dense search missed, for their
   true dense score (about 5 ms), BM25 over four token views, and the fusion in Python. The plain
   search is one Chroma query for 6 results. Keeping chunk vectors in memory beside the BM25 index
   would remove the `get`; that alone does not reach 1.5x, so it was not done.
-- **Ingestion / raw encode: {ingest['ratio']}, target 1.1.** Embedding dominates; BM25 and the Chroma
+- **Ingestion / raw encode: {ingest["ratio"]}, target 1.1.** Embedding dominates; BM25 and the Chroma
   writes add roughly the per-chunk costs in the scale rows. The fill-aware batching above also
   speeds up ingestion: encoding 400 SQuAD-it chunks of 450 characters took 7.6 s against 8.4 s before
   (measured once, outside this run, the two encoders alternating).
-- **Memory at 100k chunks: {biggest['peak_rss_mb']:,} MB building, {biggest.get('serving_rss_mb', '–')} MB
+- **Memory at 100k chunks: {biggest["peak_rss_mb"]:,} MB building, {biggest.get("serving_rss_mb", "–")} MB
   serving (target 3 GB).** The previous full run (commit fef4873) peaked at 4.4 GB building. The BM25
   build held the token strings of all four views at once; it now builds one view at a time and keeps
   token ids, not strings. `python benchmarks/bm25_build_memory.py` (the BM25 build alone, 100k
   chunks): 3,747 MB peak at fef4873, 1,410 MB now; the scores are unchanged (`tests/test_retrieval.py`
   compares them with bm25s over token strings).
-- **The faster backend: {onnx['speedup'].get('onnx-int8', '–')}x, target 2x.** On this CPU (AVX2, no
-  VNNI), dynamic int8 gains little, and it moves recall@5 by {int8_points['it']:+.1f} points (Italian) and
-  {int8_points['en']:+.1f} (English). The graph-optimised O2 and O3 ONNX exports were about 4% faster
+- **The faster backend: {onnx["speedup"].get("onnx-int8", "–")}x, target 2x.** On this CPU (AVX2, no
+  VNNI), dynamic int8 gains little, and it moves recall@5 by {int8_points["it"]:+.1f} points (Italian) and
+  {int8_points["en"]:+.1f} (English). The graph-optimised O2 and O3 ONNX exports were about 4% faster
   than plain ONNX on answer sentences (measured once, outside this run): not worth a third model file.
   `onnx` is the default for the cold start. `onnx-int8` stays an option: its vectors differ, so an
   index built with it records that.
@@ -531,7 +563,9 @@ def report(results: dict[str, Any], command: str) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, m in q.items():
-        cells = [f"{m[lang][key]:.3f}" for lang in ("it", "en") for key in ("recall@1", "recall@5", "recall@10", "mrr@10")]
+        cells = [
+            f"{m[lang][key]:.3f}" for lang in ("it", "en") for key in ("recall@1", "recall@5", "recall@10", "mrr@10")
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -614,13 +648,17 @@ def report(results: dict[str, Any], command: str) -> str:
         "",
         "## Cold start on the bundled corpus",
         "",
-        f"`rag ask \"{USHAKOV}\"` from process start to the printed answer: median **{cold['rag_ask_median_s']} s** "
+        f'`rag ask "{USHAKOV}"` from process start to the printed answer: median **{cold["rag_ask_median_s"]} s** '
         f"over 3 runs ({', '.join(str(r) for r in cold['runs'])} s; target <= 6 s). A probe process splits it: "
         f"imports {cold['imports_s']} s, opening Chroma and loading the BM25 index {cold['load_indexes_s']} s, "
         f"the first answer (model load included) {cold['first_answer_s']} s."
-        + (f" Alternating with those runs, the same command with `RAG_EMBEDDING_BACKEND=torch` (how rag ran "
-           f"before this benchmark) took a median of {cold['torch_median_s']} s "
-           f"({', '.join(str(r) for r in cold['torch_runs'])} s)." if "torch_median_s" in cold else "")
+        + (
+            f" Alternating with those runs, the same command with `RAG_EMBEDDING_BACKEND=torch` (how rag ran "
+            f"before this benchmark) took a median of {cold['torch_median_s']} s "
+            f"({', '.join(str(r) for r in cold['torch_runs'])} s)."
+            if "torch_median_s" in cold
+            else ""
+        )
         + (f" From `{results['cold_start_command']}`." if results.get("cold_start_command") else ""),
         "",
         hot_spots(results),
@@ -653,7 +691,9 @@ def main() -> None:
     if args.cold_start:
         results = json.loads((DOCS / "benchmarks.json").read_text(encoding="utf-8"))
         results["cold_start"] = cold_start(args.workdir)
-        results["cold_start_command"] = "python benchmarks/run.py --cold-start (after the full run, reusing its workdir)"
+        results["cold_start_command"] = (
+            "python benchmarks/run.py --cold-start (after the full run, reusing its workdir)"
+        )
         (DOCS / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         args.report_only = True
     if args.rescale:
@@ -674,10 +714,14 @@ def main() -> None:
 
     shutil.rmtree(args.workdir, ignore_errors=True)
     (args.workdir / "models").mkdir(parents=True)
-    results: dict[str, Any] = {"machine": {
-        "date": date.today().isoformat(), "cpus": os.cpu_count(), "python": platform.python_version(),
-        "platform": platform.platform(terse=True),
-    }}
+    results: dict[str, Any] = {
+        "machine": {
+            "date": date.today().isoformat(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(terse=True),
+        }
+    }
     results.update(quality_and_speed(args.workdir))
 
     from rag.embeddings import shared_embeddings
@@ -690,7 +734,9 @@ def main() -> None:
     results["scale"] = scale_points(args.workdir, args.sizes)
     results["cold_start"] = cold_start(args.workdir)
 
-    command = "python benchmarks/run.py" + ("" if args.sizes == [10_000, 100_000] else f" --sizes {' '.join(map(str, args.sizes))}")
+    command = "python benchmarks/run.py" + (
+        "" if args.sizes == [10_000, 100_000] else f" --sizes {' '.join(map(str, args.sizes))}"
+    )
     results["command"] = command
     (DOCS / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     plots(results)

@@ -20,8 +20,13 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 QUESTIONS = [
     "What did Ushakov say about territory?",
@@ -51,7 +56,7 @@ def main() -> None:
                     page.goto(args.url, timeout=5_000)
                     page.get_by_placeholder("Ask about the articles").wait_for(timeout=120_000)
                     break
-                except Exception:  # noqa: BLE001 - not up yet
+                except Exception:
                     if server.poll() is not None:
                         raise SystemExit(f"`{args.command}` exited with {server.returncode}") from None
                     time.sleep(0.5)
@@ -67,7 +72,9 @@ def main() -> None:
                     asked = time.monotonic()
                     box.press("Enter")
                     answer = page.get_by_test_id("stChatMessage").nth(1)
-                    answer.get_by_text("Read the whole article").first.or_(answer.get_by_text("couldn't find")).wait_for()
+                    answer.get_by_text("Read the whole article").first.or_(
+                        answer.get_by_text("couldn't find")
+                    ).wait_for()
                     times.append(time.monotonic() - asked)
                     if args.screenshot and round_ == 0 and question == QUESTIONS[0]:
                         page.wait_for_timeout(500)
@@ -76,8 +83,10 @@ def main() -> None:
                         page.mouse.wheel(0, -10_000)
                         page.wait_for_timeout(300)
                         page.screenshot(path=str(args.screenshot))
-            print(f"question to answer on the page: median {statistics.median(times) * 1000:.0f} ms, "
-                  f"max {max(times) * 1000:.0f} ms over {len(times)} questions")
+            print(
+                f"question to answer on the page: median {statistics.median(times) * 1000:.0f} ms, "
+                f"max {max(times) * 1000:.0f} ms over {len(times)} questions"
+            )
             browser.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -84,7 +84,9 @@ class ExtractiveAnswerer:
         return chosen, ""
 
 
-def _gather_statements(chosen: list[Candidate], candidates: list[Candidate], limit: int, floor: float) -> list[Candidate]:
+def _gather_statements(
+    chosen: list[Candidate], candidates: list[Candidate], limit: int, floor: float
+) -> list[Candidate]:
     """For "what did X say": X's statements, from every article that has one."""
     statements = [c for c in candidates if c.speaker and evidence(c) >= floor * 0.8]
     statements = [c for c in statements if not c.repeated] or statements

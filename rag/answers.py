@@ -85,5 +85,5 @@ class Answer:
 
 
 def abstention(lang: str, mode: str = "extractive") -> Answer:
-    """"I couldn't find this in the articles", in the question's language."""
+    """ "I couldn't find this in the articles", in the question's language."""
     return Answer(language(lang).abstention, (), True, mode)

@@ -184,7 +184,9 @@ class QuestionAnsweringChain:
         for state in states:
             yield from _pieces(self.respond(state, config))
 
-    async def astream_answer(self, states: AsyncIterator[Retrieved], config: RunnableConfig) -> AsyncIterator[AddableDict]:
+    async def astream_answer(
+        self, states: AsyncIterator[Retrieved], config: RunnableConfig
+    ) -> AsyncIterator[AddableDict]:
         async for state in states:
             answer = await asyncio.to_thread(self.respond, state, config)
             for piece in _pieces(answer):
@@ -195,7 +197,8 @@ class QuestionAnsweringChain:
             RunnableLambda(self.prepare, name="prepare")
             | RunnableLambda(self.plan, name="plan")
             | RunnableLambda(self.retrieve, name="retrieve")
-            | RunnableGenerator(self.stream_answer, self.astream_answer, name="answer")
+            # LangChain passes the config to a generator that takes one; its stubs do not say so.
+            | RunnableGenerator(self.stream_answer, self.astream_answer, name="answer")  # type: ignore[arg-type]
         )
 
 

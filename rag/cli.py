@@ -91,8 +91,11 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from rag.chain import build_chain, clean_question
 
     clean_question(args.question, settings.max_question_chars)  # refuse an empty one before loading anything
-    filters = {"sources": [str(Path(s).resolve()) for s in args.sources] if args.sources else None,
-               "date_from": args.date_from, "date_to": args.date_to}
+    filters = {
+        "sources": [str(Path(s).resolve()) for s in args.sources] if args.sources else None,
+        "date_from": args.date_from,
+        "date_to": args.date_to,
+    }
     result = build_chain(settings).invoke({"question": args.question, "chat_history": [], "filters": filters})
     if args.json:
         print(json.dumps(dict(result), ensure_ascii=False, indent=2))
@@ -153,10 +156,23 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
         raise RagError(f"The chat app is not at {APP}: reinstall rag (`pip install '.[ui]'`).")
     upload_mb = max(1, math.ceil(settings.max_file_bytes / 2**20))
     command = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.address", args.host, "--server.port", str(args.port), "--server.headless", "true",
-        "--server.maxUploadSize", str(upload_mb), "--server.enableXsrfProtection", "true",
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        args.host,
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--server.maxUploadSize",
+        str(upload_mb),
+        "--server.enableXsrfProtection",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     print(f"Serving the chat on http://{'localhost' if args.host == '127.0.0.1' else args.host}:{args.port}")
     try:

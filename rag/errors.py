@@ -15,9 +15,7 @@ class MissingExtraError(ConfigurationError):
     """An optional backend's package is not installed."""
 
     def __init__(self, feature: str, extra: str, package: str) -> None:
-        super().__init__(
-            f"{feature} needs the '{package}' package. Install it with: pip install 'rag[{extra}]'"
-        )
+        super().__init__(f"{feature} needs the '{package}' package. Install it with: pip install 'rag[{extra}]'")
 
 
 class QuestionError(RagError):

@@ -18,10 +18,15 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
-from rag.loading import build_document
+from rag.loading import LoadedDocument, build_document
+
+if TYPE_CHECKING:
+    from rag.indexing import IngestReport
+    from rag.retrieval import HybridRetriever
+    from rag.store import ArticleStore
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +70,10 @@ def evaluate_file(path: Path, settings: Settings, limit: int | None = None) -> E
     raise ValueError(f"{path} is neither SQuAD format (data[].paragraphs) nor seed-QA format (cases[])")
 
 
-def squad_documents(data: dict[str, Any]) -> tuple[list[Any], list[tuple[str, str, str]]]:
+def squad_documents(data: dict[str, Any]) -> tuple[list[LoadedDocument], list[tuple[str, str, str]]]:
     """One document per paragraph, and (question id, question, paragraph source) per question."""
     documents = []
-    questions = []
+    questions: list[tuple[str, str, str]] = []
     for a, article in enumerate(data["data"]):
         for p, paragraph in enumerate(article["paragraphs"]):
             source = f"squad/{a:03d}/{p:03d}"
@@ -95,10 +100,10 @@ def evaluate_squad(data: dict[str, Any], settings: Settings, limit: int | None =
 
 @dataclass(frozen=True)
 class SquadIndex:
-    store: Any
+    store: ArticleStore
     questions: list[tuple[str, str, str]]  # (id, question, source of its paragraph)
     paragraphs: int
-    report: Any
+    report: IngestReport
     seconds: float
 
 
@@ -117,7 +122,7 @@ def index_squad(data: dict[str, Any], settings: Settings) -> SquadIndex:
     return SquadIndex(store, questions, len(documents), report, time.perf_counter() - started)
 
 
-def ranking_metrics(retriever: Any, questions: list[tuple[str, str, str]]) -> dict[str, float]:
+def ranking_metrics(retriever: HybridRetriever, questions: list[tuple[str, str, str]]) -> dict[str, float]:
     """Recall@1/5/10 and MRR@10 of each question's own paragraph among the distinct sources."""
     hits = {n: 0 for n in RECALL_AT}
     reciprocal = 0.0
@@ -172,7 +177,9 @@ def judge_case(case: dict[str, Any], result: dict[str, Any]) -> str | None:
     covered = [g for g in case.get("gold", []) if g.casefold() in cited]
     if len(covered) < case.get("min_gold", 1):
         missing = [g for g in case.get("gold", []) if g not in covered]
-        return f"citations cover {len(covered)} of the {case.get('min_gold', 1)} gold passages needed; missing {missing}"
+        return (
+            f"citations cover {len(covered)} of the {case.get('min_gold', 1)} gold passages needed; missing {missing}"
+        )
     answer = result["answer"].casefold()
     wanted = case.get("answer_any", [])
     if wanted and not any(w.casefold() in answer for w in wanted):

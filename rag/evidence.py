@@ -16,7 +16,6 @@ Usage:
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, replace
 
@@ -29,7 +28,7 @@ from rag.language import char_grams, content_words, fold, fold_word, name_key, s
 from rag.languages import speech_pattern
 from rag.planning import QuestionFacts
 
-_QUOTE_MARKS = "“”«»\""
+_QUOTE_MARKS = '“”«»"'
 # Thresholds on `evidence`, chosen on the seed dev questions (nine cases; issue 12 recalibrates them).
 MIN_EVIDENCE = 0.5
 MIN_COVERAGE = 0.5
@@ -82,9 +81,7 @@ def coverage(facts: QuestionFacts, text: str, lang: str) -> float:
         return 0.0
     present = set(stems(text, (lang,)))
     folded_names = {fold(n) for n in facts.names}
-    hits = sum(
-        1 for word, term in facts.terms if term in present or (word in folded_names and mentions(word, text))
-    )
+    hits = sum(1 for word, term in facts.terms if term in present or (word in folded_names and mentions(word, text)))
     return hits / len(facts.terms)
 
 
@@ -98,10 +95,14 @@ def mentions(name: str, text: str) -> bool:
             return True
         if len(key) >= 3 and word[:1].isupper() and name_key(word) == key:
             return True
-        common = len(os.path.commonprefix([spelled, target]))
+        common = _common_prefix_length(spelled, target)
         if common >= max(4, len(target) - 3) and common >= len(spelled) - 3:
             return True
     return False
+
+
+def _common_prefix_length(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 def _spelling(word: str) -> str:

@@ -46,7 +46,9 @@ logger = logging.getLogger(__name__)
 
 DRAFT_EVENT = "rag_answer_draft"
 _QUOTE_LINE = re.compile(r"^\s*\[(\d+)\]\s*[:\-–]?\s*[\"“«„'‘](.+?)[\"”»'’]\s*$")
-_QUOTE_MARKS = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "″": '"', "‘": "'", "’": "'", "‚": "'", "`": "'"})
+_QUOTE_MARKS = str.maketrans(
+    {"“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "″": '"', "‘": "'", "’": "'", "‚": "'", "`": "'"}
+)
 MIN_QUOTE_WORDS = 3
 
 SYSTEM_PROMPT = """You answer questions about news articles using only the numbered passages the user sends.
@@ -60,6 +62,7 @@ Reply with JSON only, in this form:
 Every claim cites at least one passage. Each quote is copied word for word from that passage, in \
 the passage's own language: never translate or shorten a quote.
 If the passages do not answer the question, reply {{"answerable": false, "claims": []}}."""
+
 
 @dataclass(frozen=True)
 class ClaimDraft:
@@ -138,10 +141,11 @@ def _claim(item: Any) -> ClaimDraft | None:
         return None
     citations = []
     for cite in item.get("citations") or []:
-        if isinstance(cite, dict):
+        passage = cite.get("passage") if isinstance(cite, dict) else None
+        if isinstance(passage, int | float | str):
             try:
-                citations.append((int(cite.get("passage")), str(cite.get("quote") or "")))
-            except (TypeError, ValueError):
+                citations.append((int(passage), str(cite.get("quote") or "")))
+            except ValueError:
                 continue
     # Markers the model also wrote into the text count as citations without quoted words.
     citations += [(int(n), "") for n in MARKER.findall(item["text"]) if int(n) not in {c[0] for c in citations}]
@@ -313,7 +317,9 @@ class LLMAnswerer:
         logger.warning("answering extractively: %s", why)
         quoted = self.fallback.answer(facts, passages, already_said)
         notice = f"{why} The answer quotes the articles instead."
-        return Answer(quoted.text, quoted.citations, quoted.abstained, quoted.mode, (*warnings, notice, *quoted.warnings))
+        return Answer(
+            quoted.text, quoted.citations, quoted.abstained, quoted.mode, (*warnings, notice, *quoted.warnings)
+        )
 
     def _ask(self, messages: Messages, deadline: float, on_draft: Callable[[str], None] | None) -> str:
         """The reply, schema-constrained; a server that rejects the schema is asked once more without it."""

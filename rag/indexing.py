@@ -136,7 +136,12 @@ class Ingestor:
             added = deleted = 0
             for batch in self._batches(documents, settings):
                 result = index(
-                    batch, records, vector_store, cleanup="incremental", source_id_key="source", key_encoder="sha256",
+                    batch,
+                    records,
+                    vector_store,
+                    cleanup="incremental",
+                    source_id_key="source",
+                    key_encoder="sha256",
                     batch_size=len(batch) or 1,
                 )
                 added += result["num_added"] + result["num_updated"]
@@ -241,8 +246,15 @@ def reindex(settings: Settings | None = None) -> IngestReport:
         records.delete_keys(records.list_keys())
     missing = [(str(p), "file no longer exists; not re-indexed") for p in paths if not p.exists()]
     report = Ingestor(store).run_paths([p for p in paths if p.exists()])
-    return IngestReport(report.added, report.updated, report.unchanged, report.removed,
-                        report.skipped + tuple(missing), report.chunks_added, report.chunks_deleted)
+    return IngestReport(
+        report.added,
+        report.updated,
+        report.unchanged,
+        report.removed,
+        report.skipped + tuple(missing),
+        report.chunks_added,
+        report.chunks_deleted,
+    )
 
 
 def remove(sources: Sequence[str], settings: Settings | None = None) -> IngestReport:

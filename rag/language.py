@@ -166,7 +166,8 @@ def names(text: str, lang: str) -> list[str]:
         if folded in entry.stopwords:
             continue
         if entry.capitalises_nouns and (
-            folded.endswith(entry.noun_endings) or _after_determiner(text[max(0, match.start() - 60) : match.start()], entry.determiners)
+            folded.endswith(entry.noun_endings)
+            or _after_determiner(text[max(0, match.start() - 60) : match.start()], entry.determiners)
         ):
             continue
         found.append(match.group())

@@ -171,5 +171,3 @@ def lexical_windows(texts: list[str], metadatas: list[dict[str, Any]], radius: i
                 covered = end
             windows[i] = " ".join(parts)
     return windows
-
-

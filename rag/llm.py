@@ -76,7 +76,9 @@ def chat_backend(settings: Settings) -> ChatBackend:
         return _ollama(model, settings)
     if backend == "openai":
         return _openai(model, settings)
-    raise ConfigurationError(f"RAG_LLM={settings.llm!r} names no LLM backend; use 'ollama:<model>' or 'openai:<model>'.")
+    raise ConfigurationError(
+        f"RAG_LLM={settings.llm!r} names no LLM backend; use 'ollama:<model>' or 'openai:<model>'."
+    )
 
 
 def _ollama(model: str, settings: Settings) -> ChatBackend:
@@ -103,8 +105,12 @@ def _openai(model: str, settings: Settings) -> ChatBackend:
     # Local servers want no key, but the client insists on one.
     api_key = settings.llm_api_key or SecretStr("not-needed")
     plain = ChatOpenAI(
-        model=model, base_url=settings.llm_base_url, api_key=api_key, temperature=0,
-        timeout=settings.llm_timeout, max_retries=0,  # rag retries itself, within the answer's deadline
+        model=model,
+        base_url=settings.llm_base_url,
+        api_key=api_key,
+        temperature=0,
+        timeout=settings.llm_timeout,
+        max_retries=0,  # rag retries itself, within the answer's deadline
     )
     response_format = {"type": "json_schema", "json_schema": {"name": "answer", "schema": REPLY_SCHEMA, "strict": True}}
     return ChatBackend(settings.llm, plain, plain.bind(response_format=response_format))
@@ -146,7 +152,7 @@ def stream_reply(
                     return
                 tokens.put(("token", chunk.text if hasattr(chunk, "text") else str(chunk)))
             tokens.put(("done", None))
-        except Exception as exc:  # noqa: BLE001 - every failure of the backend ends in a notice
+        except Exception as exc:
             tokens.put(("error", exc))
 
     threading.Thread(target=work, name="rag-llm", daemon=True).start()

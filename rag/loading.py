@@ -23,6 +23,7 @@ from pathlib import Path
 from rag.errors import RagError
 from rag.language import detect_language, language_confidence
 from rag.languages import boilerplate_pattern, credit_words
+import contextlib
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,19 @@ _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(\S.*?)\s*$", re.IG
 # Photo agencies and credit markers that read the same in every language; each language's own
 # credit words ("foto", "photo") come from the language table.
 _AGENCIES = (
-    "getty", "images?", "ap", "afp", "reuters", "ansa", "epa", "sputnik", "anadolu", "via", "shutterstock",
-    "lapresse", "pool",
+    "getty",
+    "images?",
+    "ap",
+    "afp",
+    "reuters",
+    "ansa",
+    "epa",
+    "sputnik",
+    "anadolu",
+    "via",
+    "shutterstock",
+    "lapresse",
+    "pool",
 )
 _CREDIT = re.compile(rf"\b(?:{'|'.join((*_AGENCIES, *credit_words()))})\b|\w/\w", re.IGNORECASE)
 _TRAILING_PARENS = re.compile(r"\(([^()]*)\)\s*$")
@@ -93,7 +105,8 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
     for path in paths:
         if path.is_dir():
             found = sorted(
-                p for p in path.rglob("*")
+                p
+                for p in path.rglob("*")
                 if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
             )
             files.extend(found)
@@ -130,10 +143,8 @@ def _detect_and_decode(data: bytes) -> str:
     from charset_normalizer import from_bytes
 
     decodings = [str(match) for match in from_bytes(data)][:8]
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         decodings.append(data.decode("cp1252"))
-    except UnicodeDecodeError:
-        pass
     if not decodings:
         raise LoadError("binary content, not text (no text encoding fits)")
     sample = 2000

@@ -86,7 +86,7 @@ def analyse_question(question: str, lang: str, corpus_langs: tuple[str, ...] = (
     entry = language(lang)
     found = names(question, lang)
     # The first word is capitalised anyway ("Describe ..."); it is a name only if it recurs.
-    first = question.lstrip(" ¿¡\"“«(").split(" ", 1)[0]
+    first = question.lstrip(' ¿¡"“«(').split(" ", 1)[0]
     required = tuple(dict.fromkeys(n for i, n in enumerate(found) if i > 0 or n != first))
     folded = fold(question)
     speech = _first_word(folded, entry.say_words)

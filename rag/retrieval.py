@@ -189,18 +189,28 @@ class HybridRetriever(BaseRetriever):
             where=where,
             include=["documents", "metadatas", "distances"],
         )
+        # One query was asked, so each field holds one list (Chroma types them as optional).
         passages = {
             chunk_id: _Passage(text, dict(meta or {}), 1.0 - float(distance))
             for chunk_id, text, meta, distance in zip(
-                found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True
+                found["ids"][0],
+                (found["documents"] or [[]])[0],
+                (found["metadatas"] or [[]])[0],
+                (found["distances"] or [[]])[0],
+                strict=True,
             )
         }
         missing = [c for c in lexical_ids if c not in passages]
         if missing:
             # Lexical candidates the vector search did not return still get a true dense score.
             extra = collection.get(ids=missing, include=["documents", "metadatas", "embeddings"])
+            vectors = extra["embeddings"] if extra["embeddings"] is not None else []
             for chunk_id, text, meta, vector in zip(
-                extra["ids"], extra["documents"], extra["metadatas"], extra["embeddings"], strict=True
+                extra["ids"],
+                extra["documents"] or [],
+                extra["metadatas"] or [],
+                vectors,
+                strict=True,
             ):
                 similarity = float(np.dot(np.asarray(vector, dtype=np.float32), query_vector))
                 passages[chunk_id] = _Passage(text, dict(meta or {}), similarity)

@@ -217,7 +217,9 @@ class ArticleStore:
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
         url = urlparse(self.settings.chroma_url)
         if url.scheme not in {"http", "https"} or not url.hostname:
-            raise ConfigurationError(f"RAG_CHROMA_URL must look like http://host:8000, got {self.settings.chroma_url!r}")
+            raise ConfigurationError(
+                f"RAG_CHROMA_URL must look like http://host:8000, got {self.settings.chroma_url!r}"
+            )
         headers = {}
         if self.settings.chroma_token is not None:
             headers["Authorization"] = f"Bearer {self.settings.chroma_token.get_secret_value()}"
@@ -336,8 +338,8 @@ class ArticleStore:
             if not page["ids"]:
                 break
             ids.extend(page["ids"])
-            texts.extend(page["documents"])
-            metadatas.extend(dict(m or {}) for m in page["metadatas"])
+            texts.extend(page["documents"] or [])
+            metadatas.extend(dict(m or {}) for m in page["metadatas"] or [])
             offset += len(page["ids"])
         return ids, texts, metadatas
 

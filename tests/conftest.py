@@ -13,7 +13,7 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-import rag  # noqa: E402
+import rag
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"

@@ -32,9 +32,12 @@ def cite(word: str, claim: str) -> Callable[[Messages], str]:
         for n, text in passages(messages).items():
             for sentence in re.split(r"(?<=[.!?”])\s+", text):
                 if word in sentence:
-                    return json.dumps({"answerable": True, "claims": [
-                        {"text": claim, "citations": [{"passage": n, "quote": sentence}]}
-                    ]})
+                    return json.dumps(
+                        {
+                            "answerable": True,
+                            "claims": [{"text": claim, "citations": [{"passage": n, "quote": sentence}]}],
+                        }
+                    )
         return json.dumps({"answerable": False, "claims": []})
 
     return reply
@@ -122,8 +125,9 @@ class _Handler(BaseHTTPRequestHandler):
         for piece in _pieces(text):
             delta = {"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}
             self._event({**base, "object": "chat.completion.chunk", "choices": [delta]})
-        self._event({**base, "object": "chat.completion.chunk", "choices": [
-            {"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        self._event(
+            {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        )
         self.wfile.write(b"data: [DONE]\n\n")
 
     def _event(self, data: dict[str, Any]) -> None:
@@ -133,12 +137,23 @@ class _Handler(BaseHTTPRequestHandler):
     def _ollama(self, body: dict[str, Any], text: str) -> None:
         model = body.get("model", "m")
         lines = [
-            {"model": model, "created_at": "2025-01-01T00:00:00Z", "message": {"role": "assistant", "content": p},
-             "done": False}
+            {
+                "model": model,
+                "created_at": "2025-01-01T00:00:00Z",
+                "message": {"role": "assistant", "content": p},
+                "done": False,
+            }
             for p in _pieces(text)
         ]
-        lines.append({"model": model, "created_at": "2025-01-01T00:00:00Z",
-                      "message": {"role": "assistant", "content": ""}, "done": True, "done_reason": "stop"})
+        lines.append(
+            {
+                "model": model,
+                "created_at": "2025-01-01T00:00:00Z",
+                "message": {"role": "assistant", "content": ""},
+                "done": True,
+                "done_reason": "stop",
+            }
+        )
         if body.get("stream", True):
             self.send_response(200)
             self.send_header("Content-Type", "application/x-ndjson")

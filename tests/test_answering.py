@@ -24,7 +24,8 @@ def test_answer_quotes_verbatim_with_markers_and_offsets(model_cache: Path) -> N
     )
     doc = passage(text, start=100)
     answer = ExtractiveAnswerer(EvidenceScorer(shared_embeddings(cache_dir=model_cache))).answer(
-        analyse_question("Cosa ha detto Ushakov sui territori?", "it"), [doc])
+        analyse_question("Cosa ha detto Ushakov sui territori?", "it"), [doc]
+    )
     assert not answer.abstained
     assert answer.text.startswith("Secondo gli articoli:")
     citation = answer.citations[0]

@@ -69,7 +69,10 @@ def test_abstains_and_cites_nothing(chain: Any, question: str, abstention: str) 
 
 
 def test_follow_up_uses_history(chain: Any) -> None:
-    history = [("user", "What did Zelenskyj say?"), ("assistant", "He said Umerov and Hnatov will prepare the meeting.")]
+    history = [
+        ("user", "What did Zelenskyj say?"),
+        ("assistant", "He said Umerov and Hnatov will prepare the meeting."),
+    ]
     result = chain.invoke({"question": "Where will they go first?", "chat_history": history})
     assert not result["abstained"]
     assert any("Bruxelles" in c["quote"] for c in result["citations"])

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import rag
 from rag.chunking import Chunk, chunk_document, split_sentences
 from rag.loading import LoadedDocument, LoadError, build_document, load_file
+import itertools
 
 
 def sentences_of(text: str) -> list[str]:
@@ -129,7 +130,7 @@ def test_consecutive_chunks_share_one_sentence_with_overlap_one() -> None:
     sentences = {(s.start, s.end) for s in split_sentences(doc.text)}
     chunks = chunk_document(doc, target_chars=250, overlap_sentences=1)
     assert len(chunks) >= 3
-    for previous, following in zip(chunks, chunks[1:], strict=False):
+    for previous, following in itertools.pairwise(chunks):
         assert following.start < previous.end, "consecutive chunks overlap"
         shared = (following.start, previous.end)
         assert shared in sentences, "the shared text is exactly one whole sentence"
@@ -142,7 +143,7 @@ def test_no_overlap_gives_disjoint_chunks_covering_the_paragraph() -> None:
     doc = build_document("overlap.txt", PARAGRAPH + "\n")
     chunks = chunk_document(doc, target_chars=250, overlap_sentences=0)
     assert len(chunks) >= 3
-    for previous, following in zip(chunks, chunks[1:], strict=False):
+    for previous, following in itertools.pairwise(chunks):
         assert following.start > previous.end
         assert not doc.text[previous.end : following.start].strip()
     assert chunks[0].start == 0 and chunks[-1].end == len(PARAGRAPH)
@@ -177,9 +178,43 @@ def test_long_token_without_spaces_loses_no_characters() -> None:
 # --- properties -----------------------------------------------------------------------------------
 
 _WORDS = st.sampled_from(
-    "il la Cremlino Putin Witkoff Kushner Ushakov territori colloqui accordo piano punti Mosca "
-    "the talks territory deal envoy Moscow said ha detto che non Sig. Dott. Mr. U.S. 3.5 27 J. "
-    "«utili» “costruttivi” (ANSA) l’incontro".split()
+    [
+        "il",
+        "la",
+        "Cremlino",
+        "Putin",
+        "Witkoff",
+        "Kushner",
+        "Ushakov",
+        "territori",
+        "colloqui",
+        "accordo",
+        "piano",
+        "punti",
+        "Mosca",
+        "the",
+        "talks",
+        "territory",
+        "deal",
+        "envoy",
+        "Moscow",
+        "said",
+        "ha",
+        "detto",
+        "che",
+        "non",
+        "Sig.",
+        "Dott.",
+        "Mr.",
+        "U.S.",
+        "3.5",
+        "27",
+        "J.",
+        "«utili»",
+        "“costruttivi”",
+        "(ANSA)",
+        "l’incontro",
+    ]
 )
 
 

@@ -126,7 +126,10 @@ def test_ask_json_has_the_documented_shape(store_env: Ingested, capsys: pytest.C
     for citation in citations:
         assert {"n", "source", "title", "date", "text", "quote", "start", "end"} <= set(citation)
         assert citation["quote"] and citation["quote"] in citation["text"]
-        assert Path(citation["source"]).read_text(encoding="utf-8")[citation["start"] : citation["end"]] == citation["text"]
+        assert (
+            Path(citation["source"]).read_text(encoding="utf-8")[citation["start"] : citation["end"]]
+            == citation["text"]
+        )
         assert citation["title"]
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", result["answer"])}
     assert markers == {c["n"] for c in citations}
@@ -202,9 +205,7 @@ def test_search_empty_query_exits_2(store_env: Ingested, capsys: pytest.CaptureF
 # --- eval -----------------------------------------------------------------------------------------
 
 
-def test_eval_seed_qa_prints_pass_rate(
-    store_env: Ingested, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_eval_seed_qa_prints_pass_rate(store_env: Ingested, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     seed = tmp_path / "seed_qa.json"
     seed.write_text(
         json.dumps(
@@ -261,18 +262,27 @@ SQUAD = {
                     "context": "Il Vesuvio è un vulcano attivo che sorge vicino a Napoli. La sua eruzione del 79 dopo "
                     "Cristo distrusse le città romane di Pompei ed Ercolano, sepolte sotto la cenere.",
                     "qas": [
-                        {"id": "v1", "question": "Quali città distrusse l'eruzione del Vesuvio del 79?",
-                         "answers": [{"text": "Pompei ed Ercolano", "answer_start": 120}]},
-                        {"id": "v2", "question": "Vicino a quale città sorge il Vesuvio?",
-                         "answers": [{"text": "Napoli", "answer_start": 50}]},
+                        {
+                            "id": "v1",
+                            "question": "Quali città distrusse l'eruzione del Vesuvio del 79?",
+                            "answers": [{"text": "Pompei ed Ercolano", "answer_start": 120}],
+                        },
+                        {
+                            "id": "v2",
+                            "question": "Vicino a quale città sorge il Vesuvio?",
+                            "answers": [{"text": "Napoli", "answer_start": 50}],
+                        },
                     ],
                 },
                 {
                     "context": "La pizza margherita fu preparata nel 1889 dal pizzaiolo Raffaele Esposito in onore "
                     "della regina Margherita di Savoia, con pomodoro, mozzarella e basilico.",
                     "qas": [
-                        {"id": "p1", "question": "Chi preparò la prima pizza margherita?",
-                         "answers": [{"text": "Raffaele Esposito", "answer_start": 56}]},
+                        {
+                            "id": "p1",
+                            "question": "Chi preparò la prima pizza margherita?",
+                            "answers": [{"text": "Raffaele Esposito", "answer_start": 56}],
+                        },
                     ],
                 },
             ],
@@ -284,16 +294,22 @@ SQUAD = {
                     "context": "Il Giro d'Italia è una corsa ciclistica a tappe che si disputa ogni anno a maggio. "
                     "Il vincitore indossa la maglia rosa, colore del giornale che organizzò la prima edizione nel 1909.",
                     "qas": [
-                        {"id": "g1", "question": "Di che colore è la maglia del vincitore del Giro d'Italia?",
-                         "answers": [{"text": "rosa", "answer_start": 110}]},
+                        {
+                            "id": "g1",
+                            "question": "Di che colore è la maglia del vincitore del Giro d'Italia?",
+                            "answers": [{"text": "rosa", "answer_start": 110}],
+                        },
                     ],
                 },
                 {
                     "context": "Il lago di Garda è il più grande lago italiano e si trova tra Lombardia, Veneto e "
                     "Trentino. Le sue sponde ospitano paesi turistici come Sirmione e Riva del Garda.",
                     "qas": [
-                        {"id": "l1", "question": "Qual è il lago più grande d'Italia?",
-                         "answers": [{"text": "lago di Garda", "answer_start": 3}]},
+                        {
+                            "id": "l1",
+                            "question": "Qual è il lago più grande d'Italia?",
+                            "answers": [{"text": "lago di Garda", "answer_start": 3}],
+                        },
                     ],
                 },
             ],
@@ -336,6 +352,6 @@ def test_eval_squad_prints_recall_and_json(
 
 
 def test_eval_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "eval", str(tmp_path / "nope.json"))
+    code, _out, err = run(capsys, "eval", str(tmp_path / "nope.json"))
     assert code == 2
     assert "no such file" in err

@@ -13,8 +13,11 @@ from tests.conftest import SHARED_EVAL
 
 def test_judge_case_explains_failures() -> None:
     case = {"id": "x", "question": "q", "gold": ["27 punti"], "min_gold": 1, "answer_any": ["27"]}
-    cited = {"answer": "Secondo gli articoli: ... 27 punti [1]", "abstained": False,
-             "citations": [{"text": "uno che consisteva in 27 punti", "quote": "27 punti"}]}
+    cited = {
+        "answer": "Secondo gli articoli: ... 27 punti [1]",
+        "abstained": False,
+        "citations": [{"text": "uno che consisteva in 27 punti", "quote": "27 punti"}],
+    }
     assert judge_case(case, cited) is None
     assert "gold" in judge_case(case, {**cited, "citations": [{"text": "altro", "quote": "altro"}]})
     assert "abstained" in judge_case(case, {**cited, "abstained": True, "citations": []})

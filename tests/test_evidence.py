@@ -16,7 +16,9 @@ def test_mentions_accepts_spelling_variants_only() -> None:
 
 def test_speaker_detection() -> None:
     assert is_speaker("Ushakov", "La Russia, ha ribadito Ushakov, non ha trovato alcun compromesso.")
-    assert is_speaker("Ushakov", "“Il lavoro continuerà”, ha detto l’alto diplomatico.", previous="Secondo Ushakov, no.")
+    assert is_speaker(
+        "Ushakov", "“Il lavoro continuerà”, ha detto l’alto diplomatico.", previous="Secondo Ushakov, no."
+    )
     assert not is_speaker("Ushakov", "Putin ha incontrato Witkoff.")
 
 

@@ -29,7 +29,10 @@ def test_editing_one_article_re_embeds_only_it(settings: rag.Settings, corpus_di
     other = str((corpus_dir / "2025-12-03-putin-witkoff-cremlino.txt").resolve())
     other_before = {i: t for i, t, m in zip(*store.all_chunks(), strict=True) if m["source"] == other}
     edited = corpus_dir / "fox-news-putin-witkoff-kushner.txt"
-    edited.write_text(edited.read_text(encoding="utf-8") + "\nUn nuovo paragrafo aggiunto alla fine dell’articolo.\n", encoding="utf-8")
+    edited.write_text(
+        edited.read_text(encoding="utf-8") + "\nUn nuovo paragrafo aggiunto alla fine dell’articolo.\n",
+        encoding="utf-8",
+    )
 
     report = rag.ingest([corpus_dir], settings)
 
@@ -101,14 +104,15 @@ def test_remove_deletes_one_article(settings: rag.Settings, corpus_dir: Path) ->
 
     assert report.removed == (source,)
     status = rag.index_status(settings)
-    assert [a.source for a in status.articles] == [str((corpus_dir / "2025-12-03-putin-witkoff-cremlino.txt").resolve())]
+    assert [a.source for a in status.articles] == [
+        str((corpus_dir / "2025-12-03-putin-witkoff-cremlino.txt").resolve())
+    ]
 
 
 def test_second_writer_fails_fast(settings: rag.Settings, corpus_dir: Path) -> None:
     store = open_store(settings)
-    with store.writer_lock():
-        with pytest.raises(rag.StoreBusyError, match="Another ingest"):
-            Ingestor(open_store(settings)).run_paths([corpus_dir])
+    with store.writer_lock(), pytest.raises(rag.StoreBusyError, match="Another ingest"):
+        Ingestor(open_store(settings)).run_paths([corpus_dir])
 
 
 def test_chunk_metadata_maps_back_to_the_file(settings: rag.Settings, corpus_dir: Path) -> None:

@@ -37,7 +37,9 @@ def test_short_italian_questions_are_italian(question: str) -> None:
 
 
 def test_longer_texts_are_told_apart() -> None:
-    english = "The Kremlin said the talks with the American envoys were useful, but no compromise was found on territory."
+    english = (
+        "The Kremlin said the talks with the American envoys were useful, but no compromise was found on territory."
+    )
     italian = "Il Cremlino ha detto che i colloqui con gli inviati americani sono stati utili, ma sui territori non c'è accordo."
     assert detect_language(english) == "en"
     assert detect_language(italian) == "it"

@@ -42,14 +42,20 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 def llm_settings(store: rag.Settings, server: FakeLLMServer, backend: str, **overrides: Any) -> rag.Settings:
     base = f"{server.url}/v1" if backend == "openai" else server.url
-    return store.model_copy(update={"llm": f"{backend}:test-model", "llm_base_url": base, "llm_timeout": 4.0, **overrides})
+    return store.model_copy(
+        update={"llm": f"{backend}:test-model", "llm_base_url": base, "llm_timeout": 4.0, **overrides}
+    )
 
 
-def ask(settings: rag.Settings, question: str = USHAKOV_IT, history: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+def ask(
+    settings: rag.Settings, question: str = USHAKOV_IT, history: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
     return rag.build_chain(settings).invoke({"question": question, "chat_history": history or []})
 
 
-def test_correct_citations_map_to_the_right_passages(shared_store: rag.Settings, server: FakeLLMServer, backend: str) -> None:
+def test_correct_citations_map_to_the_right_passages(
+    shared_store: rag.Settings, server: FakeLLMServer, backend: str
+) -> None:
     territory = cite("compromesso possibile sui territori", CLAIM)
 
     def reply(messages: Messages) -> str:
@@ -72,20 +78,38 @@ def test_correct_citations_map_to_the_right_passages(shared_store: rag.Settings,
     assert len(sent) >= 3 and cited[1]["passage"] == len(sent)
     # Each citation shows the very passage the model cited by number, whatever the retrieval order.
     assert [citation["text"], other["text"]] == [sent[c["passage"]] for c in cited]
-    assert all(shown["quote"] and shown["quote"] in c["quote"] for shown, c in zip([citation, other], cited, strict=True))
+    assert all(
+        shown["quote"] and shown["quote"] in c["quote"] for shown, c in zip([citation, other], cited, strict=True)
+    )
     constrained = request.get("response_format", {}).get("json_schema", {}).get("schema") or request.get("format")
     assert constrained == REPLY_SCHEMA
 
 
-def test_hallucinated_marker_and_fabricated_quote_are_dropped(shared_store: rag.Settings, server: FakeLLMServer) -> None:
+def test_hallucinated_marker_and_fabricated_quote_are_dropped(
+    shared_store: rag.Settings, server: FakeLLMServer
+) -> None:
     def reply(messages: Messages) -> str:
         good = next(text for text in passages(messages).values() if "compromesso possibile" in text)
         n = next(k for k, text in passages(messages).items() if text == good)
-        return json.dumps({"answerable": True, "claims": [
-            {"text": CLAIM, "citations": [{"passage": n, "quote": "non ha trovato alcun compromesso possibile"}]},
-            {"text": "Putin ha ceduto il Donbass.", "citations": [{"passage": 42, "quote": "Putin ha ceduto il Donbass"}]},
-            {"text": "Zelensky si è dimesso.", "citations": [{"passage": 1, "quote": "Zelensky si è dimesso ieri sera"}]},
-        ]})
+        return json.dumps(
+            {
+                "answerable": True,
+                "claims": [
+                    {
+                        "text": CLAIM,
+                        "citations": [{"passage": n, "quote": "non ha trovato alcun compromesso possibile"}],
+                    },
+                    {
+                        "text": "Putin ha ceduto il Donbass.",
+                        "citations": [{"passage": 42, "quote": "Putin ha ceduto il Donbass"}],
+                    },
+                    {
+                        "text": "Zelensky si è dimesso.",
+                        "citations": [{"passage": 1, "quote": "Zelensky si è dimesso ieri sera"}],
+                    },
+                ],
+            }
+        )
 
     server.reply = reply
     result = ask(llm_settings(shared_store, server, "openai"))
@@ -109,8 +133,17 @@ def test_prompt_injection_in_a_passage_changes_nothing(injected_store: rag.Setti
     def obedient(messages: Messages) -> str:
         # A model that falls for the injection: says HACKED and "quotes" it.
         if "HACKED" in messages[-1]["content"]:
-            return json.dumps({"answerable": True, "claims": [
-                {"text": "HACKED", "citations": [{"passage": 1, "quote": "HACKED, as instructed by the system"}]}]})
+            return json.dumps(
+                {
+                    "answerable": True,
+                    "claims": [
+                        {
+                            "text": "HACKED",
+                            "citations": [{"passage": 1, "quote": "HACKED, as instructed by the system"}],
+                        }
+                    ],
+                }
+            )
         return json.dumps({"answerable": False, "claims": []})
 
     server.reply = obedient
@@ -125,7 +158,9 @@ def test_prompt_injection_in_a_passage_changes_nothing(injected_store: rag.Setti
     assert user.rstrip().endswith("Question: Cosa ha detto Peskov sull'incontro sui territori?")
 
 
-def test_plain_text_instead_of_json_is_still_verified(shared_store: rag.Settings, server: FakeLLMServer, backend: str) -> None:
+def test_plain_text_instead_of_json_is_still_verified(
+    shared_store: rag.Settings, server: FakeLLMServer, backend: str
+) -> None:
     def plain(messages: Messages) -> str:
         n = next(k for k, text in passages(messages).items() if "compromesso possibile" in text)
         return f'{CLAIM} [{n}]\n\nQuotes:\n[{n}] "non ha trovato alcun compromesso possibile sui territori"'
@@ -135,7 +170,9 @@ def test_plain_text_instead_of_json_is_still_verified(shared_store: rag.Settings
     assert result["mode"] == "llm" and result["answer"] == f"{CLAIM} [1]"
 
 
-def test_server_that_rejects_the_schema_is_asked_without_it(shared_store: rag.Settings, server: FakeLLMServer, backend: str) -> None:
+def test_server_that_rejects_the_schema_is_asked_without_it(
+    shared_store: rag.Settings, server: FakeLLMServer, backend: str
+) -> None:
     server.mode = "reject-schema"
     server.reply = cite("compromesso possibile sui territori", CLAIM)
     result = ask(llm_settings(shared_store, server, backend))
@@ -149,11 +186,14 @@ def assert_quoted_with_notice(result: dict[str, Any], notice: str) -> None:
     assert any(notice in w and "quotes the articles instead" in w for w in result["warnings"]), result["warnings"]
 
 
-@pytest.mark.parametrize(("mode", "reply", "notice"), [
-    ("ok", "Sure! Here is a poem about spring.", "neither JSON nor [n] citations"),
-    ("ok", "", "empty reply"),
-    ("error", "", "failed: "),
-])
+@pytest.mark.parametrize(
+    ("mode", "reply", "notice"),
+    [
+        ("ok", "Sure! Here is a poem about spring.", "neither JSON nor [n] citations"),
+        ("ok", "", "empty reply"),
+        ("error", "", "failed: "),
+    ],
+)
 def test_garbage_or_errors_end_in_a_quoted_answer_with_a_notice(
     shared_store: rag.Settings, server: FakeLLMServer, backend: str, mode: str, reply: str, notice: str
 ) -> None:
@@ -162,7 +202,9 @@ def test_garbage_or_errors_end_in_a_quoted_answer_with_a_notice(
     assert_quoted_with_notice(ask(llm_settings(shared_store, server, backend)), notice)
 
 
-def test_hanging_server_ends_in_a_quoted_answer_in_time(shared_store: rag.Settings, server: FakeLLMServer, backend: str) -> None:
+def test_hanging_server_ends_in_a_quoted_answer_in_time(
+    shared_store: rag.Settings, server: FakeLLMServer, backend: str
+) -> None:
     chain = rag.build_chain(llm_settings(shared_store, server, backend, llm_timeout=3.0))
     server.mode = "hang"
     started = time.monotonic()
@@ -192,7 +234,9 @@ def test_follow_up_is_rewritten_by_the_llm(shared_store: rag.Settings, server: F
     assert result["mode"] == "llm" and result["citations"]
 
 
-def test_english_question_is_translated_and_both_are_searched(shared_store: rag.Settings, server: FakeLLMServer) -> None:
+def test_english_question_is_translated_and_both_are_searched(
+    shared_store: rag.Settings, server: FakeLLMServer
+) -> None:
     server.translated = "Cosa ha detto Ushakov sui territori?"
     server.reply = cite("compromesso possibile sui territori", "Russia found no possible compromise on territory.")
     result = ask(llm_settings(shared_store, server, "openai"), "What did Ushakov say about territory?")
@@ -221,17 +265,26 @@ def test_missing_backend_package_says_what_to_install(monkeypatch: pytest.Monkey
         chat_backend(rag.Settings(llm="ollama:qwen2.5"))
 
 
-def test_cli_ask_answers_through_the_llm_and_quotes_when_it_is_down(shared_store: rag.Settings, server: FakeLLMServer) -> None:
+def test_cli_ask_answers_through_the_llm_and_quotes_when_it_is_down(
+    shared_store: rag.Settings, server: FakeLLMServer
+) -> None:
     server.reply = cite("compromesso possibile sui territori", CLAIM)
-    env = {"RAG_PERSIST_DIR": str(shared_store.persist_dir), "RAG_LLM": "openai:test-model",
-           "RAG_LLM_BASE_URL": f"{server.url}/v1", "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin",
-           "RAG_MODEL_CACHE_DIR": os.environ["RAG_MODEL_CACHE_DIR"]}
+    env = {
+        "RAG_PERSIST_DIR": str(shared_store.persist_dir),
+        "RAG_LLM": "openai:test-model",
+        "RAG_LLM_BASE_URL": f"{server.url}/v1",
+        "HF_HUB_OFFLINE": "1",
+        "PATH": "/usr/bin:/bin",
+        "RAG_MODEL_CACHE_DIR": os.environ["RAG_MODEL_CACHE_DIR"],
+    }
     command = [sys.executable, "-m", "rag.cli", "ask", USHAKOV_IT]
     up = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=REPO, check=False)
     assert up.returncode == 0 and up.stdout.startswith(f"{CLAIM} [1]"), up.stderr
     server.mode = "hang"
     started = time.monotonic()
-    down = subprocess.run(command, env={**env, "RAG_LLM_TIMEOUT": "5"}, capture_output=True, text=True, timeout=120, cwd=REPO, check=False)
+    down = subprocess.run(
+        command, env={**env, "RAG_LLM_TIMEOUT": "5"}, capture_output=True, text=True, timeout=120, cwd=REPO, check=False
+    )
     assert down.returncode == 0 and "[1]" in down.stdout
     assert "quotes the articles instead" in down.stderr
     assert time.monotonic() - started < 30  # process start and model load included; the LLM wait is 5 s

@@ -105,8 +105,9 @@ def test_sidecar_metadata_fills_in_and_bad_sidecar_is_ignored(tmp_path: Path) ->
     good = tmp_path / "good.txt"
     good.write_text(text, encoding="utf-8")
     good.with_name("good.txt.meta.json").write_text(
-        json.dumps({"outlet": "Agenzia Esempio", "url": "https://example.org/a", "date": "2025-12-02T10:00:00",
-                    "ignored": "x"}),
+        json.dumps(
+            {"outlet": "Agenzia Esempio", "url": "https://example.org/a", "date": "2025-12-02T10:00:00", "ignored": "x"}
+        ),
         encoding="utf-8",
     )
     broken = tmp_path / "broken.txt"
@@ -160,9 +161,11 @@ def test_ordinary_sentences_are_not_boilerplate(line: str) -> None:
 
 
 def test_long_paragraph_mentioning_an_app_is_kept() -> None:
-    paragraph = ("Secondo il ministero, gli utenti che hanno deciso di scaricare l’app ufficiale del governo per "
-                 "ricevere gli allarmi aerei sono aumentati di oltre un milione nelle ultime due settimane di guerra, "
-                 "soprattutto nelle regioni orientali del paese.")
+    paragraph = (
+        "Secondo il ministero, gli utenti che hanno deciso di scaricare l’app ufficiale del governo per "
+        "ricevere gli allarmi aerei sono aumentati di oltre un milione nelle ultime due settimane di guerra, "
+        "soprattutto nelle regioni orientali del paese."
+    )
     assert not is_boilerplate(paragraph)
 
 
@@ -195,7 +198,9 @@ def test_document_drops_boilerplate_lines_and_keeps_the_rest() -> None:
 
 
 def test_captions_need_a_credit_in_parentheses() -> None:
-    assert is_caption("Putin riceve Witkoff al Cremlino il 2 dicembre 2025. (Alexander Kazakov, Sputnik, foto del Cremlino via AP)")
+    assert is_caption(
+        "Putin riceve Witkoff al Cremlino il 2 dicembre 2025. (Alexander Kazakov, Sputnik, foto del Cremlino via AP)"
+    )
     assert is_caption("Un furgone attraversa Kupiansk. (Wolfgang Schwan/Anadolu tramite Getty Images)")
     assert not is_caption("Il piano in 28 punti (poi ridotto) è stato criticato dai leader europei.")
     assert not is_caption("Putin ha incontrato gli inviati (Witkoff e Kushner)")
@@ -260,7 +265,15 @@ PARAGRAPH = (
     "Il consigliere del Cremlino Yuri Ushakov ha descritto i colloqui con gli inviati americani come utili e "
     "costruttivi, ma ha aggiunto che sulla questione dei territori non è stato trovato alcun compromesso tra le parti."
 )
-SECRETS = ("SCRIPTSECRET", "STYLESECRET", "HIDDENATTR", "DISPLAYNONE", "ARIAHIDDEN", "VISIBILITYHIDDEN", "NOSCRIPTSECRET")
+SECRETS = (
+    "SCRIPTSECRET",
+    "STYLESECRET",
+    "HIDDENATTR",
+    "DISPLAYNONE",
+    "ARIAHIDDEN",
+    "VISIBILITYHIDDEN",
+    "NOSCRIPTSECRET",
+)
 
 
 def test_html_article_text_excludes_scripts_styles_and_hidden_elements(tmp_path: Path) -> None:
@@ -318,8 +331,10 @@ def test_tiny_html_page(tmp_path: Path) -> None:
 @pytest.mark.parametrize("style", ["display:none", "display: none", "visibility:hidden"])
 def test_tiny_html_page_drops_style_hidden_elements(tmp_path: Path, style: str) -> None:
     path = tmp_path / "tiny.html"
-    path.write_text(f'<html><body><p>Ciao mondo, una pagina piccola.</p><p style="{style}">SEGRETO</p></body></html>',
-                    encoding="utf-8")
+    path.write_text(
+        f'<html><body><p>Ciao mondo, una pagina piccola.</p><p style="{style}">SEGRETO</p></body></html>',
+        encoding="utf-8",
+    )
     doc = load_file(path)
     assert "Ciao mondo" in doc.text
     assert "SEGRETO" not in doc.text
@@ -327,8 +342,9 @@ def test_tiny_html_page_drops_style_hidden_elements(tmp_path: Path, style: str) 
 
 def test_html_without_text_is_a_load_error(tmp_path: Path) -> None:
     path = tmp_path / "vuota.html"
-    path.write_text("<html><head><script>var x = 1;</script></head><body><div hidden>nascosto</div></body></html>",
-                    encoding="utf-8")
+    path.write_text(
+        "<html><head><script>var x = 1;</script></head><body><div hidden>nascosto</div></body></html>", encoding="utf-8"
+    )
     with pytest.raises(LoadError, match="no article text"):
         load_file(path)
 
@@ -379,7 +395,11 @@ def test_empty_files_are_load_errors(tmp_path: Path, content: bytes) -> None:
 
 @pytest.mark.parametrize(
     "content",
-    [bytes(range(256)) * 8, b"\x89PNG\r\n\x1a\n" + bytes((i * 37 + 11) % 256 for i in range(3000)), b"\x00" * 64 + b"abc"],
+    [
+        bytes(range(256)) * 8,
+        b"\x89PNG\r\n\x1a\n" + bytes((i * 37 + 11) % 256 for i in range(3000)),
+        b"\x00" * 64 + b"abc",
+    ],
     ids=["all-bytes", "png", "nul"],
 )
 def test_binary_named_txt_is_a_load_error(tmp_path: Path, content: bytes) -> None:
@@ -437,13 +457,18 @@ def test_discover_names_unsupported_and_missing_paths(tmp_path: Path) -> None:
 
 _LINE = st.one_of(
     st.text(min_size=0, max_size=80),
-    st.sampled_from(ORDINARY + CALLS_TO_ACTION + ["# Titolo", "date 2025-12-03 Un titolo", "Foto. (AP Photo)", "  ", "\ufeff"]),
+    st.sampled_from(
+        ORDINARY + CALLS_TO_ACTION + ["# Titolo", "date 2025-12-03 Un titolo", "Foto. (AP Photo)", "  ", "\ufeff"]
+    ),
 )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(lines=st.lists(_LINE, min_size=1, max_size=12), separator=st.sampled_from(["\n", "\n\n", "\r\n", " \n"]),
-       markdown=st.booleans())
+@given(
+    lines=st.lists(_LINE, min_size=1, max_size=12),
+    separator=st.sampled_from(["\n", "\n\n", "\r\n", " \n"]),
+    markdown=st.booleans(),
+)
 def test_segments_are_in_bounds_disjoint_slices(lines: list[str], separator: str, markdown: bool) -> None:
     text = separator.join(lines)
     try:

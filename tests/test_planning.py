@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.planning import HeuristicPlanner, analyse_question, standalone_query
+from rag.planning import analyse_question
 
 
 def test_question_analysis_finds_names_and_speaker() -> None:
@@ -11,5 +11,3 @@ def test_question_analysis_finds_names_and_speaker() -> None:
     assert facts.speaker == "Ushakov"
     assert analyse_question("Describe the talks", "en").names == ()
     assert analyse_question("Chi è Dmitriev?", "it").speaker is None
-
-

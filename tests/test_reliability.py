@@ -76,10 +76,14 @@ def test_kill_9_during_ingestion_then_ingest_again_converges_to_a_clean_run(tmp_
     command = [sys.executable, "-m", "rag.cli", "ingest", str(folder)]
     kills = []
     # Killed while starting up, then just after a batch was recorded, then further in.
-    for kill_when in (lambda started: time.monotonic() - started > 3, lambda _: recorded() > 0,
-                      lambda _: recorded() > kills[-1][1]):
-        process = subprocess.Popen(command, env=rag_env(crashed), cwd=tmp_path, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+    for kill_when in (
+        lambda started: time.monotonic() - started > 3,
+        lambda _: recorded() > 0,
+        lambda _: recorded() > kills[-1][1],
+    ):
+        process = subprocess.Popen(
+            command, env=rag_env(crashed), cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         started = time.monotonic()
         while process.poll() is None and not kill_when(started):
             time.sleep(0.05)
@@ -93,8 +97,12 @@ def test_kill_9_during_ingestion_then_ingest_again_converges_to_a_clean_run(tmp_
     report = rag.ingest([folder], crashed)
     state = store_state(crashed)
     assert state == expected, report.summary()
-    logger.info("kills (finished, records): %s; after the rerun: %s; clean run: %d chunks",
-                kills, report.summary(), len(expected["chroma"]))
+    logger.info(
+        "kills (finished, records): %s; after the rerun: %s; clean run: %d chunks",
+        kills,
+        report.summary(),
+        len(expected["chroma"]),
+    )
     retriever = build_retriever(crashed)
     ids, texts, _ = open_store(crashed).all_chunks()
     for chunk_id, text in list(zip(ids, texts, strict=True))[::10]:  # each chunk's own text finds it
@@ -124,7 +132,7 @@ def test_readers_and_eight_askers_keep_answering_while_an_ingest_runs(tmp_path: 
             for round_ in range(6):
                 question = questions[(worker + round_) % len(questions)]
                 answers.append((question, chain.invoke({"question": question, "chat_history": []})))
-        except BaseException as exc:  # noqa: BLE001 - every failure is reported by the test
+        except BaseException as exc:
             errors.append(exc)
 
     writer = threading.Thread(target=ingest)
@@ -145,8 +153,13 @@ def test_answers_are_the_same_after_a_restart(shared_store: rag.Settings) -> Non
     question = "What did Ushakov say about territory?"
     here = rag.build_chain(shared_store).invoke({"question": question, "chat_history": []})
     fresh = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", question, "--json"], env=rag_env(shared_store), cwd=REPO,
-        capture_output=True, text=True, timeout=180, check=True,
+        [sys.executable, "-m", "rag.cli", "ask", question, "--json"],
+        env=rag_env(shared_store),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
     )
     assert json.loads(fresh.stdout) == json.loads(json.dumps(here))
 
@@ -157,8 +170,13 @@ def test_a_second_ingest_while_one_runs_fails_fast_with_store_busy(tmp_path: Pat
     with open_store(settings).writer_lock():
         started = time.monotonic()
         busy = subprocess.run(
-            [sys.executable, "-m", "rag.cli", "ingest", str(tmp_path / "corpus")], env=rag_env(settings),
-            cwd=tmp_path, capture_output=True, text=True, timeout=180, check=False,
+            [sys.executable, "-m", "rag.cli", "ingest", str(tmp_path / "corpus")],
+            env=rag_env(settings),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
         )
     assert busy.returncode == 1 and "Another ingest" in busy.stderr
     assert time.monotonic() - started < 60  # process start and imports; the lock itself does not wait
@@ -171,13 +189,19 @@ PASSAGE_TEXTS = [
     "La Russia, ha ribadito Ushakov, non ha trovato alcun compromesso possibile sui territori.",
     "Witkoff e Kushner sono ora attesi a un incontro con il presidente ucraino Zelensky.",
 ]
-PASSAGES = [Document(text, metadata={"source": f"/{i}.txt", "start": 0, "end": len(text)})
-            for i, text in enumerate(PASSAGE_TEXTS)]
+PASSAGES = [
+    Document(text, metadata={"source": f"/{i}.txt", "start": 0, "end": len(text)})
+    for i, text in enumerate(PASSAGE_TEXTS)
+]
 
-words = st.sampled_from(sorted({w for t in PASSAGE_TEXTS for w in t.split()}) + ["Putin", "HACKED", "[3]", "«x»"])
+words = st.sampled_from([*sorted({w for t in PASSAGE_TEXTS for w in t.split()}), "Putin", "HACKED", "[3]", "«x»"])
 quotes = st.one_of(
-    st.builds(lambda i, a, b: " ".join(PASSAGE_TEXTS[i].split()[a : a + b]),  # real words of a passage
-              st.integers(0, 1), st.integers(0, 10), st.integers(1, 8)),
+    st.builds(
+        lambda i, a, b: " ".join(PASSAGE_TEXTS[i].split()[a : a + b]),  # real words of a passage
+        st.integers(0, 1),
+        st.integers(0, 10),
+        st.integers(1, 8),
+    ),
     st.lists(words, min_size=0, max_size=8).map(" ".join),
 )
 claims = st.builds(
@@ -194,7 +218,9 @@ def test_every_marker_has_its_citation_and_every_citation_its_marker(drafts: lis
     assert markers == {c.n for c in citations} == set(range(1, len(citations) + 1))
     for citation in citations:
         assert citation.quote and citation.quote in citation.text
-        assert citation.text[citation.quote_start - citation.start : citation.quote_end - citation.start] == citation.quote
+        assert (
+            citation.text[citation.quote_start - citation.start : citation.quote_end - citation.start] == citation.quote
+        )
 
 
 @hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

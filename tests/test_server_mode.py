@@ -28,8 +28,12 @@ USHAKOV = "What did Ushakov say about territory?"
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
-    process = subprocess.Popen([str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{url}/api/v2/heartbeat", process, timeout=60)
@@ -70,8 +74,12 @@ http {{
     }}
 }}
 """)
-    process = subprocess.Popen([nginx, "-p", str(root), "-c", str(root / "nginx.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [nginx, "-p", str(root), "-c", str(root / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{url}/api/v2/heartbeat", process, expect=401, timeout=60)
@@ -102,10 +110,22 @@ def test_ingest_ask_search_and_status_against_a_chroma_server(chroma_url: str, t
 def test_a_second_app_process_elsewhere_shares_the_server(chroma_url: str, tmp_path: Path) -> None:
     writer = server_settings(tmp_path / "machine-a", chroma_url, "server_shared")
     rag.ingest([copy_corpus(tmp_path / "corpus")], writer)
-    env = {**os.environ, "RAG_CHROMA_URL": chroma_url, "RAG_COLLECTION": "server_shared",
-           "RAG_PERSIST_DIR": str(tmp_path / "machine-b"), "HF_HUB_OFFLINE": "1"}
-    other = subprocess.run([sys.executable, "-m", "rag.cli", "ask", USHAKOV], env=env, cwd=REPO,
-                           capture_output=True, text=True, timeout=180, check=False)
+    env = {
+        **os.environ,
+        "RAG_CHROMA_URL": chroma_url,
+        "RAG_COLLECTION": "server_shared",
+        "RAG_PERSIST_DIR": str(tmp_path / "machine-b"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    other = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", USHAKOV],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
     assert other.returncode == 0, other.stderr
     assert "non ha trovato alcun compromesso possibile sui territori" in other.stdout
 
@@ -126,7 +146,9 @@ def test_unreachable_server_says_so(tmp_path: Path) -> None:
 
 
 def test_the_chat_page_shows_the_server_as_its_store(
-    chroma_url: str, tmp_path: Path, open_app: Callable[..., AppTest]
+    chroma_url: str,
+    tmp_path: Path,
+    open_app: Callable[..., AppTest],  # noqa: F811 - the fixture imported above
 ) -> None:
     settings = server_settings(tmp_path, chroma_url, "server_ui")
     rag.ingest([copy_corpus(tmp_path / "corpus")], settings)

@@ -104,7 +104,11 @@ def sidebar(current: rag.IndexStatus | None) -> dict[str, Any]:
                 "Only these articles", list(titles), format_func=lambda s: titles.get(s, s), placeholder="All articles"
             )
             dates = sorted(dt.date.fromisoformat(a.date) for a in current.articles if a.date)
-            period = st.date_input("Published between", value=(), help=f"Dated articles run from {dates[0]} to {dates[-1]}." if dates else None)
+            period = st.date_input(
+                "Published between",
+                value=[],
+                help=f"Dated articles run from {dates[0]} to {dates[-1]}." if dates else None,
+            )
             if sources:
                 options["filters"]["sources"] = sources
             if isinstance(period, tuple) and len(period) == 2:
@@ -170,7 +174,11 @@ def article_list(current: rag.IndexStatus) -> None:
     for number, article in enumerate(current.articles):
         with st.container(border=True):
             st.markdown(f"**{inert(article.title)}**")
-            details = [article.date or "undated", article.outlet or Path(article.source).name, f"{article.chunks} passages"]
+            details = [
+                article.date or "undated",
+                article.outlet or Path(article.source).name,
+                f"{article.chunks} passages",
+            ]
             st.caption(inert(" · ".join(details)))
             with st.popover("Remove"):
                 st.caption("Remove this article from the index? The file itself is kept.")
@@ -244,8 +252,12 @@ def ask(question: str, history: list[dict[str, Any]], options: dict[str, Any]) -
     with st.chat_message("assistant"):
         placeholder = st.empty()
         placeholder.markdown("_Searching the articles…_")
+
         # An LLM's draft shows while it is written; the verified answer then replaces it.
-        listener = rag.DraftListener(lambda draft: placeholder.markdown(inert(draft) + " ▌"))
+        def show_draft(draft: str) -> None:
+            placeholder.markdown(inert(draft) + " ▌")
+
+        listener = rag.DraftListener(show_draft)
         try:
             for piece in answer_chain(options["mode"]).stream(inputs, config={"callbacks": [listener]}):
                 if "answer" in piece:

@@ -63,7 +63,7 @@ def _directives(markdown: str, styles: Any) -> str:
     lines = []
     style = None
     for line in markdown.split("\n"):
-        body, tail = line.rstrip(" "), line[len(line.rstrip(" ")):]
+        body, tail = line.rstrip(" "), line[len(line.rstrip(" ")) :]
         out = []
         if style and body:
             out.append(f":{style}[")

@@ -174,7 +174,9 @@ def test_llm_mode_answers_with_verified_citations_and_falls_back_with_a_notice(
 ) -> None:
     with fake_llm_server() as server:
         server.reply = cite("compromesso possibile sui territori", "La Russia non vede compromessi sui territori.")
-        app = open_app(shared_store, RAG_LLM="openai:test-model", RAG_LLM_BASE_URL=f"{server.url}/v1", RAG_LLM_TIMEOUT="3")
+        app = open_app(
+            shared_store, RAG_LLM="openai:test-model", RAG_LLM_BASE_URL=f"{server.url}/v1", RAG_LLM_TIMEOUT="3"
+        )
         app.sidebar.selectbox[0].set_value("openai:test-model").run()
         app = ask(app, "Cosa ha detto Ushakov sui territori?")
         assert "La Russia non vede compromessi sui territori" in plain(answers(app)[0])

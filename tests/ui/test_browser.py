@@ -21,8 +21,13 @@ from tests.servers import free_port, wait_for
 CHROMIUM = Path("/usr/bin/chromium")
 # Chromium on a closed network: no sandbox (root in CI), no GPU, no calls home.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 pytestmark = pytest.mark.slow
 
@@ -40,7 +45,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "RAG_PERSIST_DIR": str(settings.persist_dir), "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)], env=env, cwd=root, start_new_session=True,
+        [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)],
+        env=env,
+        cwd=root,
+        start_new_session=True,
         stdout=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"

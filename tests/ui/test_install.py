@@ -32,8 +32,9 @@ PIP = [sys.executable, "-m", "pip"]  # the development venv's pip; `--python` po
 
 def run(command: list[str | Path], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
     """Run `command`, failing the test with its output when it fails; return its stdout."""
-    done = subprocess.run([str(part) for part in command], check=False, capture_output=True, text=True, cwd=cwd,
-                          env=env)
+    done = subprocess.run(
+        [str(part) for part in command], check=False, capture_output=True, text=True, cwd=cwd, env=env
+    )
     assert done.returncode == 0, f"{command} failed:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -84,8 +85,12 @@ def served(tmp_path: Path, clean_env: dict[str, str]) -> Iterator[str]:
     log = tmp_path / "rag-ui.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [venv / "bin" / "rag", "ui", "--port", str(port)], cwd=cwd, env=clean_env, stdout=output,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [venv / "bin" / "rag", "ui", "--port", str(port)],
+            cwd=cwd,
+            env=clean_env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -38,7 +38,7 @@ def test_one_line_of_any_text_is_shown_as_it_is(text: str) -> None:
 
 
 def test_links_images_and_html_stay_text() -> None:
-    markdown = inert('[x](javascript:alert(1)) ![i](http://a.b/c.png) <img src=x onerror=alert(1)> $x$')
+    markdown = inert("[x](javascript:alert(1)) ![i](http://a.b/c.png) <img src=x onerror=alert(1)> $x$")
     assert not re.search(r"(?<!\\)(\]\(|!\[|<img|\$x)", markdown)
     assert shown(markdown).startswith("[x](javascript:alert(1))")
 
@@ -69,9 +69,17 @@ def test_answer_markers_stand_out_and_the_rest_is_escaped() -> None:
 
 
 CITATION = {
-    "n": 2, "source": "/data/a.txt", "title": "A [title](x)", "date": "2025-12-03", "outlet": None,
-    "text": "Intro. The quote here. Outro.", "quote": "The quote here.", "start": 100, "end": 129,
-    "quote_start": 107, "quote_end": 122,
+    "n": 2,
+    "source": "/data/a.txt",
+    "title": "A [title](x)",
+    "date": "2025-12-03",
+    "outlet": None,
+    "text": "Intro. The quote here. Outro.",
+    "quote": "The quote here.",
+    "start": 100,
+    "end": 129,
+    "quote_start": 107,
+    "quote_end": 122,
 }
 
 
