@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import RagError
+from rag.language import names
 from rag.languages import NEUTRAL, language, speech_pattern
 from rag.loading import load_file
 from rag.store import open_store
@@ -92,14 +93,15 @@ def example_questions(settings: Settings | None = None, limit: int = 3) -> list[
     settings = settings or Settings()
     store = open_store(settings)
     store.collection()
-    lexical = store.lexical_index()
-    _, texts, _ = store.all_chunks()
+    _, texts, metadatas = store.all_chunks()
     pattern = _speaker_pattern()
     speakers: Counter[str] = Counter()
-    for text in texts:
-        speakers.update(m.group(1) for m in pattern.finditer(text))
+    for text, meta in zip(texts, metadatas, strict=True):
+        # A name, not a noun ("laut Angaben"): what the language's name rule accepts.
+        found = set(names(text, str(meta.get("lang", ""))))
+        speakers.update(m.group(1) for m in pattern.finditer(text) if m.group(1) in found)
     ranked = [name for name, _ in speakers.most_common(limit)]
-    langs = Counter(str(m.get("lang")) for m in lexical.metadatas)
+    langs = Counter(str(m.get("lang")) for m in metadatas)
     own = language(langs.most_common(1)[0][0]) if langs else NEUTRAL
     questions = [NEUTRAL.say_question.format(name=name) for name in ranked[: limit - 1]]
     questions += [own.say_question.format(name=name) for name in ranked[:1]]

@@ -165,7 +165,7 @@ class QuestionAnsweringChain:
         ranked = sorted(best.values(), key=lambda pair: -pair[1])[:k]
         return Retrieved(prepared, plan, tuple(doc for doc, _ in ranked))
 
-    def respond(self, retrieved: Retrieved, config: RunnableConfig | None = None) -> Answer:
+    def answer(self, retrieved: Retrieved, config: RunnableConfig | None = None) -> Answer:
         def on_draft(text: str) -> None:
             dispatch_custom_event(DRAFT_EVENT, {"text": text}, config=config)
 
@@ -182,13 +182,13 @@ class QuestionAnsweringChain:
 
     def stream_answer(self, states: Iterator[Retrieved], config: RunnableConfig) -> Iterator[AddableDict]:
         for state in states:
-            yield from _pieces(self.respond(state, config))
+            yield from _pieces(self.answer(state, config))
 
     async def astream_answer(
         self, states: AsyncIterator[Retrieved], config: RunnableConfig
     ) -> AsyncIterator[AddableDict]:
         async for state in states:
-            answer = await asyncio.to_thread(self.respond, state, config)
+            answer = await asyncio.to_thread(self.answer, state, config)
             for piece in _pieces(answer):
                 yield piece
 

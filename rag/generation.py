@@ -38,7 +38,7 @@ from rag.chunking import split_sentences
 from rag.errors import LLMError
 from rag.evidence import EvidenceScorer
 from rag.language import content_words
-from rag.languages import language
+from rag.languages import language, source_headings_pattern
 from rag.llm import ChatBackend, Messages, RejectedError, RetryableError, shorten, stream_reply
 from rag.planning import QuestionFacts
 
@@ -160,7 +160,7 @@ def _plain_reply(text: str) -> Reply:
         found = _QUOTE_LINE.match(line)
         if found:
             quotes.setdefault(int(found.group(1)), found.group(2))
-        elif not re.fullmatch(r"\s*(quotes?|citazioni|sources|fonti)\s*:?\s*", line, re.IGNORECASE):
+        elif not source_headings_pattern().fullmatch(line):
             body.append(line)
     prose = " ".join(body)
     claims = []
@@ -183,8 +183,9 @@ def draft_text(reply_so_far: str) -> str:
         claims = data.get("claims") if isinstance(data, dict) else None
         texts = [c.get("text", "") for c in claims or [] if isinstance(c, dict) and isinstance(c.get("text"), str)]
         return MARKER.sub("", " ".join(texts)).strip()
-    prose = re.split(r"\n\s*(?:quotes?|citazioni|sources|fonti)\s*:?\s*\n", reply_so_far, flags=re.IGNORECASE)[0]
-    return MARKER.sub("", prose).strip()
+    lines = reply_so_far.split("\n")
+    heading = next((i for i, line in enumerate(lines) if i and source_headings_pattern().fullmatch(line)), len(lines))
+    return MARKER.sub("", "\n".join(lines[:heading])).strip()
 
 
 # ---- verification -------------------------------------------------------------------------------

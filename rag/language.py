@@ -1,7 +1,7 @@
 """Lexical analysis shared by retrieval, planning and answering; language facts come from `rag.languages`.
 
 Four token views of a text feed lexical matching:
-- `words`: lower-cased, accent-folded words, stemmed with the Snowball stemmer of the language;
+- `stems`: lower-cased, accent-folded content words, stemmed with the Snowball stemmer of the language;
 - `char_grams`: character 4-grams of the words, so cognates match across languages
   (territory / territori, Moscow / Mosca);
 - `name_keys`: a consonant skeleton of the names, so transliteration variants of a name match
@@ -20,7 +20,7 @@ import re
 
 import Stemmer
 
-from rag.languages import LANGUAGES, all_clitic_suffixes, fold, language
+from rag.languages import LANGUAGES, all_clitic_suffixes, dropped_words, fold, language
 
 __all__ = [
     "char_grams",
@@ -75,16 +75,17 @@ def detect_language(text: str) -> str:
         ((sum(t in entry.stopwords for t in tokens), code) for code, entry in LANGUAGES.items()), reverse=True
     )
     (best, code), (second, _) = counts[0], counts[1]
-    if (best >= 2 and best >= 2 * second) or (len(tokens) < 12 and best > second):
+    short = len(tokens) < 12
+    if (best >= 2 and best >= 2 * second) or (short and best > second):
         return code
-    return _langid(text)
-
-
-def _langid(text: str) -> str:
-    import py3langid
-
-    lang, _ = py3langid.classify(text)
-    return str(lang)
+    if not short:
+        lang, _ = _identifier().classify(text)  # type: ignore[attr-defined]
+        return str(lang)
+    # A few words tell too little for langid's 97 languages ("E la Russia?" reads as French): a
+    # short text is one of the table's languages, the likeliest of those its stopwords tie on.
+    tied = {c for n, c in counts if n == best and n > 0}
+    ranked = [str(lang) for lang, _ in _table_identifier().rank(text)]  # type: ignore[attr-defined]
+    return next((lang for lang in ranked if lang in tied), ranked[0])
 
 
 @functools.lru_cache(maxsize=16)
@@ -101,7 +102,7 @@ def _stem(word: str, lang: str) -> str:
 
 def content_words(text: str, lang: str) -> list[str]:
     """Folded words that carry meaning: no stopwords of `lang`, no one-letter tokens."""
-    stopwords = language(lang).stopwords
+    stopwords = dropped_words(lang)
     return [w for w in map(fold_word, words(text)) if len(w) > 1 and w not in stopwords]
 
 
@@ -160,14 +161,19 @@ def names(text: str, lang: str) -> list[str]:
     Vertrag"), or with a common-noun ending ("Verhandlung") is no name.
     """
     entry = language(lang)
+    stopwords = dropped_words(lang)
     found = []
     for match in _NAME.finditer(text):
         folded = fold_word(match.group())
-        if folded in entry.stopwords:
+        if folded in stopwords:
             continue
-        if entry.capitalises_nouns and (
-            folded.endswith(entry.noun_endings)
-            or _after_determiner(text[max(0, match.start() - 60) : match.start()], entry.determiners)
+        if (
+            entry.capitalises_nouns
+            and (
+                folded.endswith(entry.noun_endings)
+                # Two words back is far enough: "der neue Vertrag".
+                or _after_determiner(text[max(0, match.start() - 60) : match.start()], entry.determiners)
+            )
         ):
             continue
         found.append(match.group())
@@ -199,6 +205,15 @@ def _identifier() -> object:
     import py3langid.langid as langid
 
     return langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _table_identifier() -> object:
+    import py3langid.langid as langid
+
+    identifier = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LANGUAGES))
+    return identifier
 
 
 def language_confidence(text: str) -> float:

@@ -152,6 +152,8 @@ def stream_reply(
                     return
                 tokens.put(("token", chunk.text if hasattr(chunk, "text") else str(chunk)))
             tokens.put(("done", None))
+        # Every failure of the backend (network, HTTP, parsing, the client's own bugs) must end
+        # in a notice and the quoted answer, never in an exception in the reader's face.
         except Exception as exc:
             tokens.put(("error", exc))
 

@@ -13,6 +13,7 @@ Usage:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -23,7 +24,6 @@ from pathlib import Path
 from rag.errors import RagError
 from rag.language import detect_language, language_confidence
 from rag.languages import boilerplate_pattern, credit_words
-import contextlib
 
 logger = logging.getLogger(__name__)
 

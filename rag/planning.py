@@ -22,6 +22,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,14 +60,13 @@ class QuestionFacts:
 @dataclass(frozen=True)
 class SearchQuery:
     text: str
-    lang: str | None  # None: retrieval detects it (a translation)
+    lang: str  # the language it is written in
 
 
 @dataclass(frozen=True)
 class QueryPlan:
     """What the chain retrieves with and what the answerer is told the question asks."""
 
-    question: str  # as asked
     facts: QuestionFacts  # of the standalone query
     searches: tuple[SearchQuery, ...]
 
@@ -145,14 +145,15 @@ class HeuristicPlanner:
         """:returns: the plan; `deadline` is unused (nothing here waits)."""
         lang = detect_language(question)
         query = standalone_query(question, history, lang)
-        return QueryPlan(question, analyse_question(query, lang, corpus_langs), (SearchQuery(query, lang),))
+        return QueryPlan(analyse_question(query, lang, corpus_langs), (SearchQuery(query, lang),))
 
 
 class LLMPlanner:
     """Plans with the LLM: it rewrites follow-ups and translates the query into the corpus languages.
 
-    Each step may take a third of the time left before `deadline` (the answer needs the rest); a
-    step that fails or times out keeps the heuristic's result.
+    Rewriting may take a third of the time left before `deadline`, and the translations, asked
+    all at once, a third of what is left then (the answer needs the rest); a step that fails or
+    times out keeps the heuristic's result.
     """
 
     def __init__(self, backend: ChatBackend, timeout: float, heuristic: HeuristicPlanner | None = None) -> None:
@@ -168,19 +169,28 @@ class LLMPlanner:
             conversation = "\n".join(f"{role}: {text[:600]}" for role, text in list(history)[-6:])
             user = f"Conversation:\n{conversation}\n\nLast question: {question}"
             query = self._short_reply([("system", REWRITE_PROMPT), ("user", user)], deadline, query)
+        targets = [code for code in corpus_langs if code in LANGUAGES and code != lang] if lang in LANGUAGES else []
         searches = [SearchQuery(query, lang)]
-        if lang in LANGUAGES:
-            for target in (code for code in corpus_langs if code in LANGUAGES and code != lang):
-                prompt = TRANSLATE_PROMPT.format(language=language(target).name)
-                translated = self._short_reply([("system", prompt), ("user", query)], deadline, "")
-                if translated and translated != query:
-                    searches.append(SearchQuery(translated, None))
-        return QueryPlan(question, analyse_question(query, lang, corpus_langs), tuple(searches))
+        if targets:
+            window = time.monotonic() + (deadline - time.monotonic()) / 3
+            with ThreadPoolExecutor(max_workers=len(targets), thread_name_prefix="rag-translate") as pool:
+                translations = pool.map(lambda target: self._translate(query, target, window), targets)
+                searches += [
+                    SearchQuery(text, target) for text, target in zip(translations, targets, strict=True) if text
+                ]
+        return QueryPlan(analyse_question(query, lang, corpus_langs), tuple(searches))
 
-    def _short_reply(self, messages: Messages, deadline: float, default: str) -> str:
+    def _translate(self, query: str, target: str, until: float) -> str:
+        """`query` in language `target`, or "" when the LLM cannot say."""
+        prompt = TRANSLATE_PROMPT.format(language=language(target).name)
+        translated = self._short_reply([("system", prompt), ("user", query)], until, "", share=1.0)
+        return translated if translated != query else ""
+
+    def _short_reply(self, messages: Messages, deadline: float, default: str, share: float = 1 / 3) -> str:
+        """The reply's first line, given `share` of the time left before `deadline`; `default` on failure."""
         try:
             reply = stream_reply(
-                self.backend.plain, messages, time.monotonic() + (deadline - time.monotonic()) / 3, self.timeout
+                self.backend.plain, messages, time.monotonic() + (deadline - time.monotonic()) * share, self.timeout
             )
         except LLMError as exc:
             logger.warning("LLM (%s) could not help with the query: %s", self.backend.name, exc)

@@ -301,9 +301,12 @@ class ArticleStore:
         return self.settings.persist_dir / "bm25" / self.settings.collection
 
     def lexical_index(self) -> LexicalIndex:
-        """The lexical index of the collection's current generation: kept, loaded, or rebuilt when stale."""
-        generation = self.generation()
+        """The lexical index of the collection's current generation: kept, loaded, or rebuilt when stale.
+
+        Readers wait while this process builds one, instead of building it a second time.
+        """
         with self._lexical_lock:
+            generation = self.generation()
             if self._lexical is None or self._lexical[0] != generation:
                 index = LexicalIndex.load(self.lexical_folder, generation)
                 if index is None:
@@ -313,10 +316,9 @@ class ArticleStore:
 
     def publish(self) -> str:
         """After a write: a new generation, so every reader reloads, and its lexical index built now."""
-        generation = self.bump_generation()
-        index = self._build_lexical_index(generation)
         with self._lexical_lock:
-            self._lexical = (generation, index)
+            generation = self.bump_generation()
+            self._lexical = (generation, self._build_lexical_index(generation))
         return generation
 
     def _build_lexical_index(self, generation: str) -> LexicalIndex:

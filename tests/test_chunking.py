@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,6 @@ from hypothesis import strategies as st
 import rag
 from rag.chunking import Chunk, chunk_document, split_sentences
 from rag.loading import LoadedDocument, LoadError, build_document, load_file
-import itertools
 
 
 def sentences_of(text: str) -> list[str]:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from rag.evidence import coverage, is_speaker, mentions
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+from rag.embeddings import shared_embeddings
+from rag.evidence import EvidenceScorer, coverage, is_speaker, mentions
 from rag.planning import analyse_question
 
 
@@ -26,3 +31,29 @@ def test_coverage_counts_question_words_in_the_passage() -> None:
     facts = analyse_question("Quanto costa il gas in Europa?", "it")
     assert coverage(facts, "Mi aspetto un rapporto dagli incontri in Europa.", "it") < 0.5
     assert coverage(facts, "Il gas costa di più in Europa quest’anno.", "it") == 1.0
+
+
+def passage(text: str, lang: str = "it") -> Document:
+    return Document(page_content=text, metadata={"source": "a.txt", "lang": lang, "start": 0, "score": 1.0})
+
+
+def test_the_gate_says_why_passages_cannot_answer(model_cache: Path) -> None:
+    scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
+    talks = passage("La Russia, ha ribadito Ushakov, non ha trovato alcun compromesso possibile sui territori.")
+    assert scorer.why_unanswerable(analyse_question("Cosa ha detto Ushakov sui territori?", "it"), [talks]) == ""
+    assert "do not mention Erdogan" in scorer.why_unanswerable(
+        analyse_question("Cosa ha detto Erdogan sui territori?", "it"), [talks]
+    )
+    assert "of the question's words" in scorer.why_unanswerable(
+        analyse_question("Quanto costa il gas in Russia?", "it"), [talks]
+    )
+    assert scorer.why_unanswerable(analyse_question("Cosa ha detto Ushakov?", "it"), []) == "no passages retrieved"
+
+
+def test_a_sentence_already_quoted_ranks_last(model_cache: Path) -> None:
+    scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
+    text = "Ushakov ha detto che i colloqui sono stati utili. Ushakov ha detto che non c'è accordo sui territori."
+    facts = analyse_question("Cosa ha detto Ushakov?", "it")
+    first = scorer.candidates(facts, [passage(text)])
+    again = scorer.candidates(facts, [passage(text)], already_said=first[0].text)
+    assert again[-1].text == first[0].text and again[-1].repeated

@@ -16,8 +16,8 @@ from pydantic import Field
 import rag
 from rag.answering import ExtractiveAnswerer
 from rag.chain import QuestionAnsweringChain
-from rag.evidence import EvidenceScorer
 from rag.errors import LLMError
+from rag.evidence import EvidenceScorer
 from rag.generation import LLMAnswerer, answer_messages, draft_text, locate, parse_reply, verify
 from rag.llm import ChatBackend
 from rag.planning import HeuristicPlanner

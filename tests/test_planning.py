@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from rag.planning import analyse_question
+import re
+import time
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+from rag.llm import ChatBackend
+from rag.planning import HeuristicPlanner, LLMPlanner, SearchQuery, analyse_question, standalone_query
 
 
 def test_question_analysis_finds_names_and_speaker() -> None:
@@ -11,3 +20,58 @@ def test_question_analysis_finds_names_and_speaker() -> None:
     assert facts.speaker == "Ushakov"
     assert analyse_question("Describe the talks", "en").names == ()
     assert analyse_question("Chi è Dmitriev?", "it").speaker is None
+
+
+def test_a_follow_up_borrows_the_names_of_the_latest_user_turn() -> None:
+    history = [("user", "Chi è Yuri Ushakov?"), ("assistant", "Secondo gli articoli: l'assistente di Putin. [1]")]
+    assert standalone_query("E cosa ha detto sui territori?", history, "it") == (
+        "E cosa ha detto sui territori? Yuri Ushakov"
+    )
+    # A question naming its own subject, or one with no history, is left alone.
+    assert standalone_query("Cosa ha detto Peskov?", history, "it") == "Cosa ha detto Peskov?"
+    assert standalone_query("E cosa ha detto sui territori?", [], "it") == "E cosa ha detto sui territori?"
+
+
+def test_heuristic_plan_searches_the_question_in_its_own_language() -> None:
+    plan = HeuristicPlanner().plan("What did Ushakov say about territory?", [], ("it",), deadline=0.0)
+    assert plan.lang == "en" and plan.facts.speaker == "Ushakov"
+    assert plan.searches == (SearchQuery("What did Ushakov say about territory?", "en"),)
+
+
+class Translator(BaseChatModel):
+    """Answers a translation request with the target language's name and the question."""
+
+    delay: float = 0.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "translator"
+
+    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **_: Any) -> ChatResult:
+        time.sleep(self.delay)
+        target = re.search(r"into (\w+)", str(messages[0].content))
+        reply = f"({target.group(1) if target else '?'}) {messages[-1].content}"
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
+
+
+def test_llm_plan_translates_into_every_other_corpus_language_at_once() -> None:
+    model = Translator(delay=0.5)
+    planner = LLMPlanner(ChatBackend("fake", model, model), timeout=6)
+    started = time.monotonic()
+    plan = planner.plan("What did Ushakov say?", [], ("de", "en", "it"), deadline=time.monotonic() + 6)
+    # Both translations were asked together: one delay, not two.
+    assert time.monotonic() - started < 0.9
+    assert plan.searches == (
+        SearchQuery("What did Ushakov say?", "en"),
+        SearchQuery("(German) What did Ushakov say?", "de"),
+        SearchQuery("(Italian) What did Ushakov say?", "it"),
+    )
+
+
+def test_llm_plan_too_slow_keeps_the_heuristic_plan() -> None:
+    model = Translator(delay=3)
+    planner = LLMPlanner(ChatBackend("fake", model, model), timeout=1.5)
+    started = time.monotonic()
+    plan = planner.plan("What did Ushakov say?", [], ("it",), deadline=time.monotonic() + 1.5)
+    assert time.monotonic() - started < 1.2  # a third of the time, not the model's three seconds
+    assert plan.searches == (SearchQuery("What did Ushakov say?", "en"),)

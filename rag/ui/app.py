@@ -293,7 +293,7 @@ def main() -> None:
     for turn, message in enumerate(history):
         show_message(message, turn)
 
-    question = st.chat_input("Ask about the articles, in English or Italian") or st.session_state.pop("example", None)
+    question = st.chat_input("Ask about the articles, in your language") or st.session_state.pop("example", None)
     if question:
         show_message({"role": "user", "text": question}, len(history))
         answer = ask(question, history, options)
