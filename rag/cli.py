@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file", type=Path)
     evaluate.add_argument("--json", action="store_true")
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    evaluate.add_argument(
+        "--corpus", type=Path, default=None, help="answer from these articles (ingested into a temporary store)"
+    )
 
     commands.add_parser("reindex", help="rebuild the index (e.g. after changing RAG_EMBEDDING_MODEL)")
 
@@ -131,7 +134,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     if not args.file.is_file():
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return 2
-    result = evaluate_file(args.file, settings, limit=args.limit)
+    result = evaluate_file(args.file, settings, limit=args.limit, corpus=args.corpus)
     print(json.dumps(result.to_json(), ensure_ascii=False, indent=2) if args.json else result.table())
     return 0
 

@@ -15,12 +15,15 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.config import Settings
+from rag.errors import RagError
+from rag.indexing import ingest
 from rag.loading import LoadedDocument, build_document
 
 if TYPE_CHECKING:
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RECALL_AT = (1, 5, 10)
+CASE_KINDS = ("plain", "date", "speaker", "span", "followup", "abstain")
 SQUAD_COLLECTION_PREFIX = "eval_"
 
 
@@ -61,10 +65,27 @@ def read_dataset(path: Path) -> dict[str, Any]:
         return json.load(handle)
 
 
-def evaluate_file(path: Path, settings: Settings, limit: int | None = None) -> EvalResult:
+def evaluate_file(path: Path, settings: Settings, limit: int | None = None, corpus: Path | None = None) -> EvalResult:
+    """Evaluate a SQuAD-format or QA-format file.
+
+    :param corpus: articles to answer a QA file from; default: the file's own `"corpus"` (relative
+        to the file), else the configured store. A corpus is ingested into a temporary store,
+        never the user's index.
+    """
     data = read_dataset(path)
     if "cases" in data:
-        return evaluate_seed(data["cases"][:limit] if limit else data["cases"], settings)
+        cases = data["cases"][:limit] if limit else data["cases"]
+        corpus = corpus or (path.parent / data["corpus"] if data.get("corpus") else None)
+        if corpus is None:
+            return evaluate_seed(cases, settings)
+        if not corpus.is_dir():
+            raise RagError(f"The corpus {corpus} named for {path.name} is not a folder; pass --corpus DIR.")
+        with tempfile.TemporaryDirectory(prefix="rag-eval-") as folder:
+            scratch = settings.model_copy(
+                update={"persist_dir": Path(folder), "chroma_url": None, "chroma_token": None, "progress": False}
+            )
+            ingest([corpus], scratch)
+            return evaluate_seed(cases, scratch)
     if "data" in data:
         return evaluate_squad(data, settings, limit=limit)
     raise ValueError(f"{path} is neither SQuAD format (data[].paragraphs) nor seed-QA format (cases[])")
@@ -159,7 +180,22 @@ def evaluate_seed(cases: list[dict[str, Any]], settings: Settings) -> EvalResult
             failures.append({"id": case["id"], "why": why, "answer": result["answer"]})
     total = max(len(cases), 1)
     metrics: dict[str, float] = {"pass_rate": (len(cases) - len(failures)) / total, "cases": len(cases)}
+    by_kind: dict[str, list[bool]] = {}
+    for detail in details:
+        kind = case_kind(str(detail["id"]))
+        if kind:
+            by_kind.setdefault(kind, []).append(bool(detail["passed"]))
+    for kind in CASE_KINDS:
+        if kind in by_kind:
+            metrics[f"pass_rate[{kind}]"] = sum(by_kind[kind]) / len(by_kind[kind])
+            metrics[f"cases[{kind}]"] = len(by_kind[kind])
     return EvalResult("seed", metrics, failures, details)
+
+
+def case_kind(case_id: str) -> str | None:
+    """The kind a QA case id names in its second dash-separated field ("en-date-airbus-…" -> "date")."""
+    fields = case_id.split("-")
+    return fields[1] if len(fields) > 1 and fields[1] in CASE_KINDS else None
 
 
 def judge_case(case: dict[str, Any], result: dict[str, Any]) -> str | None:

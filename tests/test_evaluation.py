@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 import rag
 from rag.evaluation import evaluate_file, judge_case
-from tests.conftest import SHARED_EVAL
+from tests.conftest import SHARED_EVAL, copy_corpus
 
 
 def test_judge_case_explains_failures() -> None:
@@ -48,3 +49,29 @@ def test_squad_it_recall_at_5_holds(squad_store: Path, name: str, floor: float) 
 def squad_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Both SQuAD files share the 2,010 paragraphs: the second run re-embeds nothing."""
     return tmp_path_factory.mktemp("squad") / "store"
+
+
+def test_a_qa_file_names_its_corpus_which_is_ingested_apart_from_the_users_index(
+    settings: rag.Settings, tmp_path: Path
+) -> None:
+    copy_corpus(tmp_path / "eval" / "articles")
+    qa = tmp_path / "eval" / "qa.json"
+    cases = [
+        {"id": "en-speaker-ushakov", "question": "What did Ushakov say about territory?", "gold": ["territori"]},
+        {"id": "it-abstain-gas", "question": "Quanto costa il gas in Europa?", "expect": "abstain"},
+        {"id": "en-abstain-erdogan", "question": "Who is Kirill Dmitriev?", "expect": "abstain"},
+    ]
+    qa.write_text(json.dumps({"corpus": "articles", "cases": cases}), encoding="utf-8")
+
+    result = evaluate_file(qa, settings)
+    assert result.metrics["pass_rate[speaker]"] == 1.0 and result.metrics["cases[speaker]"] == 1
+    # Dmitriev is in the articles: that "abstain" case fails, and the breakdown says where.
+    assert result.metrics["pass_rate[abstain]"] == 0.5 and result.metrics["cases[abstain]"] == 2
+    assert [f["id"] for f in result.failures] == ["en-abstain-erdogan"]
+    assert not settings.persist_dir.exists()  # the user's index was never opened
+
+    # --corpus overrides the file's own; a missing one is named.
+    other = copy_corpus(tmp_path / "elsewhere")
+    assert evaluate_file(qa, settings, corpus=other).metrics["cases"] == 3
+    with pytest.raises(rag.RagError, match="not a folder"):
+        evaluate_file(qa, settings, corpus=tmp_path / "missing")
