@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.dates import dateline_date, publication_date
 from rag.errors import RagError
 from rag.language import detect_language, language_confidence
 from rag.languages import boilerplate_pattern, credit_words
@@ -60,6 +61,7 @@ class LoadedDocument:
     dropped_lines: tuple[str, ...] = field(default=(), repr=False)
 
 
+_MAX_TITLE_CHARS = 300
 _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(\S.*?)\s*$", re.IGNORECASE)
 # Photo agencies and credit markers that read the same in every language; each language's own
 # credit words ("foto", "photo") come from the language table.
@@ -196,18 +198,14 @@ def build_document(
             segments.append(Segment(run[0][0], run[-1][1], "body"))
             run.clear()
 
-    first = True
-    for start, end in _content_lines(text, body_from):
+    lines = list(_content_lines(text, body_from))
+    skip = _layout(text, lines, meta, segments, markdown)
+    for index, (start, end) in enumerate(lines):
         line = text[start:end]
-        if first:
-            first = False
-            header = _DATE_HEADER.match(line)
-            if header:
-                meta.setdefault("date", header.group(1))
-                meta.setdefault("title", header.group(2))
-                title_start = start + header.start(2)
-                segments.append(Segment(title_start, title_start + len(header.group(2)), "title"))
-                continue
+        if index < skip:
+            continue
+        if index == skip and "date" not in meta and (found := dateline_date(line)):
+            meta["date"] = found
         if markdown and line.startswith("#"):
             close_run()
             heading = line.lstrip("#").strip()
@@ -240,6 +238,34 @@ def build_document(
         outlet=meta.get("outlet"),
         dropped_lines=tuple(dropped),
     )
+
+
+def _layout(
+    text: str, lines: list[tuple[int, int]], meta: dict[str, str], segments: list[Segment], markdown: bool
+) -> int:
+    """Read a title and date from the head of the text; how many lines they took.
+
+    Two plain-text layouts: `date YYYY-MM-DD <title>` on the first line, or a title line followed
+    by a line that is only a date ("1 marzo 2008", "March 01, 2008"). Front matter and sidecar
+    metadata win over both; the title segment is indexed, the date line is not.
+    """
+    if not lines:
+        return 0
+    first = text[slice(*lines[0])]
+    header = _DATE_HEADER.match(first)
+    if header:
+        meta.setdefault("date", header.group(1))
+        meta.setdefault("title", header.group(2))
+        title_start = lines[0][0] + header.start(2)
+        segments.append(Segment(title_start, title_start + len(header.group(2)), "title"))
+        return 1
+    date = publication_date(text[slice(*lines[1])]) if len(lines) > 1 and not markdown else None
+    if date is None or is_boilerplate(first) or len(first) > _MAX_TITLE_CHARS:
+        return 0
+    meta.setdefault("date", date)
+    meta.setdefault("title", first)
+    segments.append(Segment(*lines[0], "title"))
+    return 2
 
 
 def _content_lines(text: str, begin: int) -> Iterator[tuple[int, int]]:

@@ -503,3 +503,44 @@ def test_loaded_files_index_their_read_text(scratch: Path, text: str, suffix: st
     assert doc.text == path.read_text(encoding="utf-8")
     assert_well_formed(doc)
     assert isinstance(doc.segments[0], Segment)
+
+
+NEWS = Path(__file__).resolve().parents[2] / "shared" / "news" / "it"
+
+
+def test_every_news_article_is_dated_and_titled_from_its_own_text() -> None:
+    articles = sorted(NEWS.glob("*.txt"))
+    assert len(articles) == 120
+    for path in articles:
+        doc = load_file(path)
+        title, date_line = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()][:2]
+        assert doc.title == title, path.name
+        assert doc.date is not None and doc.date[:4] in date_line, (path.name, doc.date, date_line)
+        # The title is indexed on its own; the date line is not body text.
+        assert doc.segments[0].kind == "title" and doc.text[doc.segments[0].start : doc.segments[0].end] == title
+        assert all(date_line not in doc.text[s.start : s.end] for s in doc.segments)
+
+
+def test_title_and_date_lines_in_english_and_a_dateline(tmp_path: Path) -> None:
+    english = tmp_path / "tanker.txt"
+    english.write_text("Northrop wins tanker deal\nMarch 01, 2008\n\nThe Air Force chose Northrop on Friday.\n")
+    doc = load_file(english)
+    assert (doc.title, doc.date) == ("Northrop wins tanker deal", "2008-03-01")
+
+    dateline = tmp_path / "manovra.txt"
+    dateline.write_text("ROMA, 3 dicembre 2025 – Il governo ha approvato la manovra dopo un lungo consiglio.\n")
+    assert load_file(dateline).date == "2025-12-03"
+
+
+def test_a_date_inside_the_body_is_not_the_publication_date(tmp_path: Path) -> None:
+    path = tmp_path / "storia.txt"
+    path.write_text("La caduta del Muro\n\nIl 9 novembre 1989 cadde il Muro di Berlino.\n9 novembre 1989\n")
+    assert load_file(path).date is None
+
+
+def test_sidecar_date_and_title_win_over_the_text(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("Titolo nel testo\n1 marzo 2008\n\nIl corpo dell'articolo, con abbastanza parole.\n")
+    (tmp_path / "a.txt.meta.json").write_text(json.dumps({"title": "Titolo vero", "date": "2008-03-02"}))
+    doc = load_file(path)
+    assert (doc.title, doc.date) == ("Titolo vero", "2008-03-02")
