@@ -15,7 +15,7 @@ $(BIN)/rag: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# The CPU build of torch first, so nothing pulls the multi-GB CUDA one.
 	$(BIN)/pip install --quiet $(PIP_LOCAL) torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[ui,test,ollama,openai,bench]'
+	$(BIN)/pip install --quiet -e '.[ui,test,ollama,openai,bench,e5]'
 	touch $(BIN)/rag
 
 setup: $(BIN)/rag

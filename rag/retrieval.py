@@ -146,7 +146,7 @@ class HybridRetriever(BaseRetriever):
             candidates.update((lexical.ids[i], None) for i in top if scores[i] > 0)
 
         if query_vector is None:
-            query_vector = self.store.embeddings.encode_cached([query])[0]
+            query_vector = self.store.embeddings.encode_cached([query], query=True)[0]
         where = chroma_where(sources, date_from, date_to)
         passages = self._passages(query_vector, min(pool, len(lexical.ids)), where, candidates)
         ordered = [c for c in dict.fromkeys([*candidates, *passages]) if c in passages and c in lexical.position]

@@ -31,7 +31,7 @@ from langchain_chroma import Chroma
 from langchain_core.indexing import RecordManager
 
 from rag.config import Settings
-from rag.embeddings import SentenceTransformerEmbeddings
+from rag.embeddings import TextEmbeddings
 from rag.errors import (
     ConfigurationError,
     EmbeddingModelMismatchError,
@@ -190,7 +190,7 @@ class SQLiteRecordManager(RecordManager):
 class ArticleStore:
     """The Chroma collection of article chunks plus the bookkeeping around it."""
 
-    def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings) -> None:
+    def __init__(self, settings: Settings, embeddings: TextEmbeddings) -> None:
         self.settings = settings
         self.embeddings = embeddings
         self._client: ClientAPI | None = None

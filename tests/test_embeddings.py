@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import rag
+from rag.config import BUNDLED_E5
 from rag.embeddings import (
     BUNDLED_WEIGHTS_SHA256,
     SentenceTransformerEmbeddings,
@@ -22,6 +23,7 @@ from rag.embeddings import (
 )
 from rag.errors import ConfigurationError, ModelIntegrityError
 from rag.store import MODEL_KEY, open_store
+from tests.conftest import copy_corpus
 
 
 def test_bundled_model_is_a_local_folder_with_checked_weights(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -119,12 +121,44 @@ def test_a_store_remembers_the_backend_that_built_it(tmp_path: Path, corpus_dir:
 
 def test_a_question_is_encoded_once_for_retrieval_and_answer(model_cache: Path) -> None:
     emb = SentenceTransformerEmbeddings(backend="onnx", cache_dir=model_cache)
-    encoded: list[list[str]] = []
+    encoded: list[tuple[bool, list[str]]] = []
     real_encode = emb.encode
-    emb.encode = lambda texts: encoded.append(list(texts)) or real_encode(texts)  # type: ignore[method-assign]
+
+    def spy(texts: list[str], query: bool = False) -> np.ndarray:
+        encoded.append((query, list(texts)))
+        return real_encode(texts, query)
+
+    emb.encode = spy  # type: ignore[method-assign]
     question, sentence = "Che cosa ha detto Ushakov?", "Ushakov ha parlato dei territori."
-    retrieval = emb.encode_cached([question])[0]
-    answer = emb.encode_cached([question, sentence, sentence])
-    assert encoded == [[question], [sentence]]  # the model saw each text once
-    assert np.array_equal(answer[0], retrieval) and np.array_equal(answer[1], answer[2])
-    assert np.allclose(answer, real_encode([question, sentence, sentence]), atol=1e-6)
+    retrieval = emb.encode_cached([question], query=True)[0]
+    again = emb.encode_cached([question], query=True)[0]
+    sentences = emb.encode_cached([sentence, sentence])
+    assert encoded == [(True, [question]), (False, [sentence])]  # the model saw each text once
+    assert np.array_equal(again, retrieval) and np.array_equal(sentences[0], sentences[1])
+    assert np.allclose(sentences, real_encode([sentence, sentence]), atol=1e-6)
+
+
+def test_e5_encodes_questions_and_passages_apart_and_across_languages() -> None:
+    emb = shared_embeddings(BUNDLED_E5)
+    question = "What did Ushakov say about territory?"
+    as_query, as_passage = emb.encode([question], query=True)[0], emb.encode([question])[0]
+    assert not np.allclose(as_query, as_passage)  # "query: " and "passage: " are part of the model
+    passages = emb.encode(
+        [
+            "La Russia, ha ribadito Ushakov, non ha trovato alcun compromesso possibile sui territori.",
+            "Il consiglio comunale ha approvato il bilancio della città per il prossimo anno.",
+        ]
+    )
+    assert passages.shape == (2, 384) and np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-3)
+    scores = passages @ as_query
+    assert scores[0] > scores[1] + 0.05  # an English question finds the Italian answer
+    assert len(emb.embed_query(question)) == len(emb.embed_documents(["x"])[0]) == 384
+
+
+def test_an_index_built_with_e5_answers_the_ushakov_question(tmp_path: Path) -> None:
+    settings = rag.Settings(persist_dir=tmp_path / "store", embedding_model=BUNDLED_E5, progress=False)
+    rag.ingest([copy_corpus(tmp_path / "corpus")], settings)
+    docs = rag.build_retriever(settings).invoke("What did Ushakov say about territory?", k=3)
+    assert any("territori" in d.page_content for d in docs)
+    with pytest.raises(rag.EmbeddingModelMismatchError, match="multilingual-e5-small"):
+        open_store(settings.model_copy(update={"embedding_model": "bundled:all-MiniLM-L6-v2"})).collection()
