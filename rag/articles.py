@@ -97,9 +97,11 @@ def example_questions(settings: Settings | None = None, limit: int = 3) -> list[
     pattern = _speaker_pattern()
     speakers: Counter[str] = Counter()
     for text, meta in zip(texts, metadatas, strict=True):
-        # A name, not a noun ("laut Angaben"): what the language's name rule accepts.
-        found = set(names(text, str(meta.get("lang", ""))))
-        speakers.update(m.group(1) for m in pattern.finditer(text) if m.group(1) in found)
+        quoted = [m.group(1) for m in pattern.finditer(text)]
+        if quoted:
+            # A name, not a noun ("laut Angaben"): what the language's name rule accepts.
+            found = set(names(text, str(meta.get("lang", ""))))
+            speakers.update(name for name in quoted if name in found)
     ranked = [name for name, _ in speakers.most_common(limit)]
     langs = Counter(str(m.get("lang")) for m in metadatas)
     own = language(langs.most_common(1)[0][0]) if langs else NEUTRAL

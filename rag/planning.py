@@ -169,6 +169,7 @@ class LLMPlanner:
             conversation = "\n".join(f"{role}: {text[:600]}" for role, text in list(history)[-6:])
             user = f"Conversation:\n{conversation}\n\nLast question: {question}"
             query = self._short_reply([("system", REWRITE_PROMPT), ("user", user)], deadline, query)
+        facts = fallback.facts if query == fallback.facts.text else analyse_question(query, lang, corpus_langs)
         targets = [code for code in corpus_langs if code in LANGUAGES and code != lang] if lang in LANGUAGES else []
         searches = [SearchQuery(query, lang)]
         if targets:
@@ -178,7 +179,7 @@ class LLMPlanner:
                 searches += [
                     SearchQuery(text, target) for text, target in zip(translations, targets, strict=True) if text
                 ]
-        return QueryPlan(analyse_question(query, lang, corpus_langs), tuple(searches))
+        return QueryPlan(facts, tuple(searches))
 
     def _translate(self, query: str, target: str, until: float) -> str:
         """`query` in language `target`, or "" when the LLM cannot say."""

@@ -303,9 +303,15 @@ class ArticleStore:
     def lexical_index(self) -> LexicalIndex:
         """The lexical index of the collection's current generation: kept, loaded, or rebuilt when stale.
 
-        Readers wait while this process builds one, instead of building it a second time.
+        Questions read the kept index without waiting on each other; while this process loads or
+        builds one, they wait for it instead of building it a second time.
         """
+        kept = self._lexical
+        if kept is not None and kept[0] == self.generation():
+            return kept[1]
         with self._lexical_lock:
+            # Read again under the lock: a publish may have finished meanwhile, and an index must
+            # never be saved under a generation older than the chunks it was built from.
             generation = self.generation()
             if self._lexical is None or self._lexical[0] != generation:
                 index = LexicalIndex.load(self.lexical_folder, generation)
