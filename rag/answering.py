@@ -2,7 +2,8 @@
 
 Every sentence of the answer is a verbatim quote from a retrieved passage with a `[n]` marker,
 framed in the question's language (`rag.languages`). Which sentences answer, and whether any do,
-is `rag.evidence`'s call; this module picks the quotes and writes the answer.
+is `rag.evidence`'s call; this module picks the quotes (one more for each part of a two-part
+question that the others do not answer) and writes the answer.
 
 Usage:
     >>> answerer = ExtractiveAnswerer(EvidenceScorer(embeddings))  # doctest: +SKIP
@@ -34,7 +35,7 @@ class ExtractiveAnswerer:
     :param relative_margin: a quote's score may trail the best one's by at most this much.
     """
 
-    def __init__(self, evidence: EvidenceScorer, max_quotes: int = 3, relative_margin: float = 0.12) -> None:
+    def __init__(self, evidence: EvidenceScorer, max_quotes: int = 3, relative_margin: float = 0.4) -> None:
         self.evidence = evidence
         self.max_quotes = max_quotes
         self.relative_margin = relative_margin
@@ -81,7 +82,23 @@ class ExtractiveAnswerer:
             chosen.append(cand)
         if facts.speaker:
             chosen = _gather_statements(chosen, candidates, limit, floor)
-        return chosen, ""
+        return self._answer_each_part(facts, chosen, candidates), ""
+
+    def _answer_each_part(
+        self, facts: QuestionFacts, chosen: list[Candidate], candidates: list[Candidate]
+    ) -> list[Candidate]:
+        """A two-part question gets the best quote for each part it does not hold yet."""
+        if not facts.parts:
+            return chosen
+        passages = list({id(c.doc): c.doc for c in candidates}.values())
+        quoted = {(c.doc.id, c.start) for c in chosen}
+        for part in facts.parts:
+            best = next(iter(self.evidence.candidates(part, passages)), None)
+            fresh = best is not None and (best.doc.id, best.start) not in quoted
+            if best is not None and fresh and evidence(best) >= self.evidence.min_evidence:
+                chosen.append(best)
+                quoted.add((best.doc.id, best.start))
+        return chosen
 
 
 def _gather_statements(

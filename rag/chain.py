@@ -2,7 +2,8 @@
 
     prepare   validate the question, read the history and filters    -> Prepared
     plan      language, follow-ups, question facts, search queries    -> Planned   (rag.planning)
-    retrieve  hybrid retrieval of each search query, with filters     -> Retrieved (rag.retrieval)
+    retrieve  hybrid retrieval of each search query and question part -> Retrieved (rag.retrieval)
+              (filters hard; dates the question names, a soft preference)
     answer    quote (rag.answering), or write with an LLM and verify  -> Answer    (rag.generation)
               every citation in code; streamed after the citations
 
@@ -36,6 +37,7 @@ from langchain_core.runnables.utils import AddableDict
 from rag.answering import ExtractiveAnswerer
 from rag.answers import Answer
 from rag.config import Settings
+from rag.dates import Period
 from rag.errors import QuestionError
 from rag.evidence import EvidenceScorer
 from rag.generation import DRAFT_EVENT, LLMAnswerer
@@ -144,26 +146,42 @@ class QuestionAnsweringChain:
 
     def retrieve(self, planned: Planned) -> Retrieved:
         prepared, plan = planned.prepared, planned.plan
-        filters = prepared.filters
+        facts = plan.facts
         # A person's statements are spread over the articles: look wider, quote only theirs.
-        k = 2 * prepared.k if plan.facts.speaker else prepared.k
-        best: dict[str, tuple[Document, float]] = {}
+        k = 2 * prepared.k if facts.speaker else prepared.k
         # A translated query is searched too; each chunk keeps its best fused score.
-        for search in plan.searches:
+        whole = self._search(prepared.filters, [(s.text, s.lang) for s in plan.searches], k, facts.periods)
+        ranked = sorted(whole.values(), key=lambda pair: -pair[1])[:k]
+        # Each part of a two-part question is searched on its own too, since its answer may be
+        # in another article; a part that names nothing borrows the question's names.
+        for part in facts.parts:
+            missing = [name for name in facts.names if name not in part.text]
+            query = " ".join([part.text, *missing])
+            found = self._search(prepared.filters, [(query, facts.lang)], max(2, k // 2), part.periods)
+            ranked += sorted(found.values(), key=lambda pair: -pair[1])[: max(2, k // 2)]
+        unique = {str(doc.id): (doc, score) for doc, score in sorted(ranked, key=lambda pair: pair[1])}
+        ordered = sorted(unique.values(), key=lambda pair: -pair[1])
+        return Retrieved(prepared, plan, tuple(doc for doc, _ in ordered))
+
+    def _search(
+        self, filters: Filters, queries: list[tuple[str, str]], k: int, periods: tuple[Period, ...]
+    ) -> dict[str, tuple[Document, float]]:
+        best: dict[str, tuple[Document, float]] = {}
+        for text, lang in queries:
             found = self.retriever.search(
-                search.text,
+                text,
                 k=k,
                 sources=list(filters.sources) if filters.sources else None,
                 date_from=filters.date_from,
                 date_to=filters.date_to,
-                query_lang=search.lang,
+                query_lang=lang,
+                periods=periods,
             )
             for doc, score in found:
                 store_id = str(doc.id)
                 if store_id not in best or score > best[store_id][1]:
                     best[store_id] = (doc, score)
-        ranked = sorted(best.values(), key=lambda pair: -pair[1])[:k]
-        return Retrieved(prepared, plan, tuple(doc for doc, _ in ranked))
+        return best
 
     def answer(self, retrieved: Retrieved, config: RunnableConfig | None = None) -> Answer:
         def on_draft(text: str) -> None:

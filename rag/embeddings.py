@@ -72,6 +72,10 @@ class TextEmbeddings(Embeddings):
     Subclasses implement `_encode`; a symmetric model ignores `query`.
     """
 
+    similarity_offset: float = 0.0
+    """Subtracted from this model's cosine similarities where they are read as absolute evidence
+    (`rag.evidence`): models differ in the similarity of texts that do not match."""
+
     def __init__(self) -> None:
         self._recent: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()
         self._recent_lock = threading.Lock()
@@ -119,6 +123,10 @@ class E5Embeddings(TextEmbeddings):
     The engine is not documented as re-entrant, so one call runs at a time; each call is
     parallel inside the engine (OpenMP).
     """
+
+    # e5's similarities sit high (unrelated sentences ~0.75, MiniLM's ~0.05): offset so the
+    # evidence floor separates answerable from unanswerable news questions (docs/retrieval.md).
+    similarity_offset = 0.45
 
     def __init__(self) -> None:
         super().__init__()

@@ -5,9 +5,11 @@ the gate first and abstains without calling the LLM when the passages cannot ans
 
 A sentence is scored on dense similarity to the question, lexical overlap (stems within a
 language, character n-grams across), the names the question mentions, the passage's retrieval
-score and, for "what did X say" questions, whether X is the speaker. The gate says why the
-passages cannot answer: a name or speaker they never mention, too few of the question's words
-in a same-language passage, or weak evidence.
+score, whether it holds the kind of answer asked (a count, an amount, a date, a reason) and,
+for "what did X say" questions, whether X is the speaker. The gate says why the passages
+cannot answer: names or a speaker they never mention, no article from the period the question
+names, too few of the question's words in a same-language passage, weak evidence, or no
+sentence holding the number or date asked.
 
 Usage:
     >>> scorer = EvidenceScorer(embeddings)  # doctest: +SKIP
@@ -24,14 +26,23 @@ from langchain_core.documents import Document
 
 from rag.chunking import split_sentences
 from rag.embeddings import TextEmbeddings
-from rag.language import char_grams, content_words, fold, fold_word, name_key, stems
+from rag.language import answer_kinds, char_grams, content_words, fold, fold_word, name_key, stems
 from rag.languages import speech_pattern
 from rag.planning import QuestionFacts
 
 _QUOTE_MARKS = '“”«»"'
 # Thresholds on `evidence`, chosen on the seed dev questions (nine cases; issue 12 recalibrates them).
 MIN_EVIDENCE = 0.5
-MIN_COVERAGE = 0.5
+MIN_COVERAGE = 0.3
+# Ranking weights of the sentence that holds the kind of answer asked, and of the dense
+# similarity relative to the other candidates (a multilingual model's similarities sit in a
+# narrow band, so their absolute value hardly ranks). Set on news_qa_dev (docs/retrieval.md).
+FIT_WEIGHT = 0.2
+CLOSENESS_WEIGHT = 0.3
+NAMES_WEIGHT = 0.0
+# Kinds of answer a sentence visibly holds or lacks (a number, an amount, a date): a question that
+# asks for one is not answered by sentences without it.
+MEASURED_KINDS = ("how_many", "how_much", "when")
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,8 @@ class Candidate:
     retrieval: float
     speaker: bool
     caption: bool
+    fits: float = 0.0  # holds the kind of answer asked (a count, an amount, a date...): 0, 0.5 or 1
+    closeness: float = 0.0  # `dense` rescaled over the question's candidates: 1 is the closest
     repeated: bool = False  # quoted in an earlier answer of the conversation
     score: float = 0.0
 
@@ -65,7 +78,9 @@ def _with_score(cand: Candidate) -> Candidate:
     # sentence that names the question's people and places is usually the one that answers it.
     score = (
         evidence(cand)
-        + 0.2 * cand.names
+        + CLOSENESS_WEIGHT * cand.closeness
+        + FIT_WEIGHT * cand.fits
+        + NAMES_WEIGHT * cand.names
         + 0.25 * cand.retrieval
         + (0.3 if cand.speaker else 0.0)
         - (0.15 if cand.caption else 0.0)
@@ -159,6 +174,7 @@ class EvidenceScorer:
             return []
         texts = [doc.page_content[s:e] for doc, s, e, _ in raw]
         dense = self._similarities(facts.text, texts)
+        low, high = float(dense.min()), float(dense.max())
         top_retrieval = max((float(d.metadata.get("score", 0.0)) for d in passages), default=1.0) or 1.0
         scored = []
         for (doc, start, end, speaker), text, sim in zip(raw, texts, dense, strict=True):
@@ -172,6 +188,8 @@ class EvidenceScorer:
                 retrieval=float(doc.metadata.get("score", 0.0)) / top_retrieval,
                 speaker=speaker,
                 caption=doc.metadata.get("kind") == "caption",
+                fits=_fits(facts.asks, text, str(doc.metadata.get("lang", "")) or facts.lang),
+                closeness=(float(sim) - low) / (high - low) if high > low else 1.0,
                 repeated=bool(already_said) and text in already_said,
             )
             scored.append(_with_score(cand))
@@ -194,11 +212,15 @@ class EvidenceScorer:
     def _unanswerable(self, facts: QuestionFacts, candidates: list[Candidate]) -> str:
         passages = {id(c.doc): c.doc for c in candidates}.values()
         context = " ".join(doc.page_content for doc in passages)
-        if facts.names and not any(mentions(n, context) for n in facts.names):
-            # Some names are translated ("Institute" / "Istituto"); none present means another story.
-            return f"the articles do not mention {', '.join(facts.names)}"
+        absent = [n for n in facts.names if not mentions(n, context)]
+        # Some names are translated ("Institute" / "Istituto"): one absent name is not enough.
+        if facts.names and len(absent) > len(facts.names) / 2:
+            return f"the articles do not mention {', '.join(absent)}"
         if facts.speaker and not mentions(facts.speaker, context):
             return f"the articles do not quote {facts.speaker}"
+        if facts.periods and not any(p.holds(str(d.metadata.get("date", ""))) for p in facts.periods for d in passages):
+            # News of a named day, month or year is published then; older or later articles are other news.
+            return "no article was published in the period the question names"
         same_language = [doc for doc in passages if doc.metadata.get("lang") == facts.lang]
         if same_language:
             best_coverage = max(coverage(facts, doc.page_content, facts.lang) for doc in same_language)
@@ -207,11 +229,14 @@ class EvidenceScorer:
         best = candidates[0]
         if evidence(best) < self.min_evidence:
             return f"best evidence {evidence(best):.2f} is below {self.min_evidence}"
+        measured = [kind for kind in facts.asks if kind in MEASURED_KINDS]
+        if measured and not any(c.fits >= 1 and evidence(c) >= self.min_evidence for c in candidates):
+            return f"no passage that answers holds what is asked ({', '.join(measured)})"
         return ""
 
     def _similarities(self, question: str, texts: list[str]) -> np.ndarray:
         question_vector = self.embeddings.encode_cached([question], query=True)[0]
-        return self.embeddings.encode_cached(texts) @ question_vector
+        return self.embeddings.encode_cached(texts) @ question_vector - self.embeddings.similarity_offset
 
 
 def _lexical(facts: QuestionFacts, text: str, lang: str) -> float:
@@ -227,3 +252,13 @@ def _names(facts: QuestionFacts, text: str) -> float:
     if not facts.names:
         return 0.0
     return sum(mentions(n, text) for n in facts.names) / len(facts.names)
+
+
+def _fits(asks: tuple[str, ...], text: str, lang: str) -> float:
+    """1 when the sentence holds a kind of answer asked; 0.5 for a bare count where an amount is asked."""
+    if not asks:
+        return 0.0
+    held = answer_kinds(text, lang)
+    if any(kind in held for kind in asks):
+        return 1.0
+    return 0.5 if "how_much" in asks and "how_many" in held else 0.0

@@ -20,7 +20,7 @@ import re
 
 import Stemmer
 
-from rag.languages import LANGUAGES, all_clitic_suffixes, dropped_words, fold, language
+from rag.languages import LANGUAGES, all_clitic_suffixes, calendar, dropped_words, fold, language
 
 __all__ = [
     "char_grams",
@@ -163,9 +163,12 @@ def names(text: str, lang: str) -> list[str]:
     entry = language(lang)
     stopwords = dropped_words(lang)
     found = []
+    months, weekdays = calendar().months, calendar().weekdays
     for match in _NAME.finditer(text):
-        folded = fold_word(match.group())
-        if folded in stopwords:
+        name = _without_clitic(match.group())
+        folded = fold_word(name)
+        # "January" or "Monday" dates the question; it names nobody.
+        if folded in stopwords or folded in months or folded in weekdays or len(name) < 3:
             continue
         if (
             entry.capitalises_nouns
@@ -176,8 +179,16 @@ def names(text: str, lang: str) -> list[str]:
             )
         ):
             continue
-        found.append(match.group())
+        found.append(name)
     return found
+
+
+def _without_clitic(word: str) -> str:
+    """ "Boeing's" -> "Boeing", "Motors'" -> "Motors": a possessive is not part of the name."""
+    head, apostrophe, tail = word.replace("’", "'").partition("'")
+    if apostrophe and (not tail or tail.casefold() in all_clitic_suffixes()):
+        return word[: len(head)]
+    return word
 
 
 def _after_determiner(before: str, determiners: frozenset[str]) -> bool:
@@ -220,3 +231,40 @@ def language_confidence(text: str) -> float:
     """How surely `text` reads as some natural language (0..1); mis-decoded text scores low."""
     _, probability = _identifier().classify(text)  # type: ignore[attr-defined]
     return float(probability)
+
+
+_NUMBER = re.compile(r"\d")
+_YEAR_ONLY = re.compile(r"^(?:1[89]|20)\d\d$")
+_CLOCK = re.compile(r"\b\d{1,2}[:.]\d\d\b")
+_AMOUNT_SIGNS = re.compile(r"[$€£%]")
+
+
+def answer_kinds(sentence: str, lang: str) -> frozenset[str]:
+    """The kinds of answer (`languages.QUESTION_KINDS`) that `sentence` holds.
+
+    A count is a number that is not a year; an amount, a number beside a currency, a magnitude, a
+    unit or a percent sign; a time, a year, a month, a weekday or a clock time; a person or a place,
+    a name; a reason, a causal connective. The words are the table's, for the sentence's language.
+    """
+    entry = language(lang)
+    tokens = [fold_word(w) for w in words(sentence)]
+    numbers = [t for t in tokens if _NUMBER.search(t)]
+    counts = [t for t in numbers if not _YEAR_ONLY.match(t)] or [t for t in tokens if t in entry.number_words]
+    kinds = set()
+    if counts:
+        kinds.add("how_many")
+        if _AMOUNT_SIGNS.search(sentence) or any(t in entry.amount_words for t in tokens):
+            kinds.add("how_much")
+    months, weekdays = calendar().months, calendar().weekdays
+    if (
+        any(_YEAR_ONLY.match(t) for t in numbers)
+        or any(t in months or t in weekdays for t in tokens)
+        or _CLOCK.search(sentence)
+    ):
+        kinds.add("when")
+    if names(sentence, lang):
+        kinds.update(("who", "where"))
+    folded = " ".join(tokens)
+    if any(f" {w} " in f" {folded} " for w in entry.reason_words):
+        kinds.add("why")
+    return frozenset(kinds)

@@ -26,6 +26,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag.config import Settings
+from rag.dates import Period
 from rag.language import detect_language
 from rag.lexical import VIEWS, query_views
 from rag.store import ArticleStore, date_number, open_store
@@ -49,6 +50,9 @@ class FusionWeights:
 SAME_LANGUAGE = FusionWeights(dense=0.2, words=0.3, grams=0.35, names=0.05, bigrams=0.1)
 CROSS_LANGUAGE = FusionWeights(dense=0.5, words=0.05, grams=0.4, names=0.05)
 CAPTION_FACTOR = 0.85
+# Added to the fused score (0..1) of a passage published within a period the question names:
+# a soft preference, not a filter (docs/retrieval.md, "Dates in questions").
+DATE_BOOST = 0.15
 CANDIDATES = 50
 
 
@@ -118,8 +122,13 @@ class HybridRetriever(BaseRetriever):
         date_to: str | None = None,
         query_lang: str | None = None,
         query_vector: np.ndarray | None = None,
+        periods: tuple[Period, ...] = (),
     ) -> list[tuple[Document, float]]:
-        """Top `k` chunks with their fused scores, best first (`query_vector`: precomputed embedding)."""
+        """Top `k` chunks with their fused scores, best first.
+
+        :param query_vector: the query's embedding, when already computed.
+        :param periods: dates the question names; passages published then score `DATE_BOOST` more.
+        """
         k = k or self.k
         sources = sources if sources is not None else self.sources
         date_from = date_from or self.date_from
@@ -164,6 +173,8 @@ class HybridRetriever(BaseRetriever):
             score = sum(getattr(weights, name) * float(signals[name][i]) for name in signals)
             if meta.get("kind") == "caption":
                 score *= CAPTION_FACTOR
+            if periods and any(period.holds(str(meta.get("date", ""))) for period in periods):
+                score += DATE_BOOST
             fused[i] = score
         results = []
         for i in np.argsort(-fused)[:k]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -127,3 +128,31 @@ def test_and_what_did_he_say_next_brings_new_quotes(chain: Any) -> None:
     assert not result["abstained"]
     new_quotes = [c["quote"] for c in result["citations"] if c["quote"] not in first["answer"]]
     assert new_quotes and all("Ushakov" in c["text"] for c in result["citations"])
+
+
+def write_dated(folder: Path, name: str, date_line: str, profit: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(
+        f"Acme presenta i conti del trimestre\n{date_line}\n\n"
+        f"Acme ha registrato un utile di {profit} di dollari nel trimestre, ha detto il gruppo. "
+        "L'amministratore delegato Mario Rossi si è detto soddisfatto dei conti presentati a Milano.\n",
+        encoding="utf-8",
+    )
+
+
+def test_the_period_a_question_names_prefers_the_article_published_then(settings: rag.Settings, tmp_path: Path) -> None:
+    news = tmp_path / "news"
+    write_dated(news, "marzo.txt", "3 marzo 2008", "5 milioni")
+    write_dated(news, "giugno.txt", "2 giugno 2009", "9 milioni")
+    rag.ingest([news], settings)
+    chain = rag.build_chain(settings)
+
+    for question, source in [
+        ("Quanto ha guadagnato Acme nel trimestre, nel giugno 2009?", "giugno.txt"),
+        ("Quanto ha guadagnato Acme nel trimestre, nel marzo 2008?", "marzo.txt"),
+    ]:
+        out = chain.invoke({"question": question, "chat_history": []})
+        assert out["citations"][0]["source"].endswith(source), out
+    # Nothing was published in the named period: the articles cannot say.
+    out = chain.invoke({"question": "Quanto ha guadagnato Acme nel trimestre, nel gennaio 2015?", "chat_history": []})
+    assert out["abstained"] and not out["citations"]

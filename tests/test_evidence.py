@@ -45,7 +45,20 @@ def test_the_gate_says_why_passages_cannot_answer(model_cache: Path) -> None:
         analyse_question("Cosa ha detto Erdogan sui territori?", "it"), [talks]
     )
     assert "of the question's words" in scorer.why_unanswerable(
+        analyse_question("Cosa pensano gli economisti del prezzo del gas in Russia?", "it"), [talks]
+    )
+    # Asked for an amount, the passage holds none.
+    assert "holds what is asked (how_much)" in scorer.why_unanswerable(
         analyse_question("Quanto costa il gas in Russia?", "it"), [talks]
+    )
+    # The question names a month; the passage was published two years later.
+    dated = Document(page_content=talks.page_content, metadata={**talks.metadata, "date": "2025-12-03"})
+    assert "published in the period" in scorer.why_unanswerable(
+        analyse_question("Cosa ha detto Ushakov sui territori nel marzo 2023?", "it"), [dated]
+    )
+    assert (
+        scorer.why_unanswerable(analyse_question("Cosa ha detto Ushakov sui territori a dicembre 2025?", "it"), [dated])
+        == ""
     )
     assert scorer.why_unanswerable(analyse_question("Cosa ha detto Ushakov?", "it"), []) == "no passages retrieved"
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import rag
-from rag.language import content_words, detect_language, names
+from rag.language import answer_kinds, content_words, detect_language, names
 from rag.languages import LANGUAGES, NEUTRAL, QUESTION_KINDS, language
 from rag.planning import analyse_question
 from tests.conftest import copy_corpus
@@ -47,7 +47,7 @@ def test_an_unknown_language_is_neutral_and_never_crashes() -> None:
         "mazuri",
     ]
     facts = analyse_question("Rais Ruto alisema nini?", "sw")
-    assert facts.names == ("Ruto",) and facts.asks is None
+    assert facts.names == ("Ruto",) and facts.asks == ()
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,29 @@ def test_german_common_nouns_are_not_names() -> None:
     ],
 )
 def test_question_kind_comes_from_the_table(question: str, kind: str) -> None:
-    assert analyse_question(question, detect_language(question)).asks == kind
+    assert analyse_question(question, detect_language(question)).asks == (kind,)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "lang", "held", "not_held"),
+    [
+        ("Saturn dispone di 350 rivenditori negli Stati Uniti.", "it", {"how_many"}, {"how_much", "why"}),
+        ("GM ha perso 4,8 miliardi di dollari nel 2005.", "it", {"how_many", "how_much", "when"}, {"why"}),
+        ("The first planes will be delivered in 2014.", "en", {"when"}, {"how_many"}),
+        ("Die Firma will sich auf vier Marken konzentrieren.", "de", {"how_many"}, {"when"}),
+        ("Les prix ont baissé à cause de la concurrence.", "fr", {"why"}, {"how_many"}),
+        ("El índice cayó un 3% el lunes.", "es", {"how_much", "when"}, set()),
+    ],
+)
+def test_sentences_hold_kinds_of_answer_by_the_table(sentence: str, lang: str, held: set, not_held: set) -> None:
+    kinds = answer_kinds(sentence, lang)
+    assert held <= kinds and not (not_held & kinds), kinds
+
+
+def test_months_weekdays_and_possessives_are_no_names() -> None:
+    assert names("In January 2005 Boeing's rival and General Motors' losses", "en") == ["Boeing", "General", "Motors"]
+    assert names("Lunedì 23 febbraio il Dow Jones è sceso", "it") == ["Dow", "Jones"]
+    assert names("Am Montag, 3. Dezember, sprach Merz", "de") == ["Merz"]
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,12 @@ import re
 import time
 from typing import Any
 
+import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
+from rag.language import detect_language
 from rag.llm import ChatBackend
 from rag.planning import HeuristicPlanner, LLMPlanner, SearchQuery, analyse_question, standalone_query
 
@@ -75,3 +77,33 @@ def test_llm_plan_too_slow_keeps_the_heuristic_plan() -> None:
     plan = planner.plan("What did Ushakov say?", [], ("it",), deadline=time.monotonic() + 1.5)
     assert time.monotonic() - started < 1.2  # a third of the time, not the model's three seconds
     assert plan.searches == (SearchQuery("What did Ushakov say?", "en"),)
+
+
+def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> None:
+    facts = analyse_question(
+        "How many dealerships does Saturn have across the US, and how many people work at them?", "en"
+    )
+    assert [part.text for part in facts.parts] == [
+        "How many dealerships does Saturn have across the US",
+        "and how many people work at them?",
+    ]
+    # Each part keeps the whole question's names, and asks its own kind of answer.
+    assert all(part.names == ("Saturn",) and part.asks == ("how_many",) for part in facts.parts)
+    italian = analyse_question("Quanto costa la versione base di quel portatile e quanto è spesso?", "it")
+    assert len(italian.parts) == 2
+    # "and" inside one question ("a song and an album") does not split it.
+    assert analyse_question("What would a single song and an album cost on iTunes?", "en").parts == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "speaker"),
+    [
+        ("What did Patty Murray, the senator from Washington, say about the deal?", "Murray"),
+        ("Che cosa ha detto Harry Reid, leader della maggioranza al Senato, dopo il voto?", "Reid"),
+        ("After the Dow's swings, what did economist Peter Cardillo of Avalon Partners say?", "Cardillo"),
+        # A question for a number is no question for someone's words.
+        ("How many sales did Airbus say it needed to break even?", None),
+    ],
+)
+def test_the_speaker_is_the_first_name_after_the_question_word(question: str, speaker: str | None) -> None:
+    assert analyse_question(question, detect_language(question)).speaker == speaker
