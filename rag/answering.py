@@ -88,14 +88,10 @@ class ExtractiveAnswerer:
         self, facts: QuestionFacts, chosen: list[Candidate], candidates: list[Candidate]
     ) -> list[Candidate]:
         """A two-part question gets the best quote for each part it does not hold yet."""
-        if not facts.parts:
-            return chosen
-        passages = list({id(c.doc): c.doc for c in candidates}.values())
         quoted = {(c.doc.id, c.start) for c in chosen}
         for part in facts.parts:
-            best = next(iter(self.evidence.candidates(part, passages)), None)
-            fresh = best is not None and (best.doc.id, best.start) not in quoted
-            if best is not None and fresh and evidence(best) >= self.evidence.min_evidence:
+            best = next(iter(self.evidence.rescored(part, candidates)), None)
+            if best and (best.doc.id, best.start) not in quoted and evidence(best) >= self.evidence.min_evidence:
                 chosen.append(best)
                 quoted.add((best.doc.id, best.start))
         return chosen

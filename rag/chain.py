@@ -25,7 +25,7 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -149,26 +149,23 @@ class QuestionAnsweringChain:
         facts = plan.facts
         # A person's statements are spread over the articles: look wider, quote only theirs.
         k = 2 * prepared.k if facts.speaker else prepared.k
-        # A translated query is searched too; each chunk keeps its best fused score.
-        whole = self._search(prepared.filters, [(s.text, s.lang) for s in plan.searches], k, facts.periods)
-        ranked = sorted(whole.values(), key=lambda pair: -pair[1])[:k]
-        # Each part of a two-part question is searched on its own too, since its answer may be
-        # in another article; a part that names nothing borrows the question's names.
+        # A translated query is searched too, and each part of a two-part question on its own
+        # (its answer may be in another article; a part that names nothing borrows the names).
+        found = [self._search(prepared.filters, [(s.text, s.lang) for s in plan.searches], k, facts.periods)]
         for part in facts.parts:
-            missing = [name for name in facts.names if name not in part.text]
-            query = " ".join([part.text, *missing])
-            found = self._search(prepared.filters, [(query, facts.lang)], max(2, k // 2), part.periods)
-            ranked += sorted(found.values(), key=lambda pair: -pair[1])[: max(2, k // 2)]
-        unique = {str(doc.id): (doc, score) for doc, score in sorted(ranked, key=lambda pair: pair[1])}
-        ordered = sorted(unique.values(), key=lambda pair: -pair[1])
-        return Retrieved(prepared, plan, tuple(doc for doc, _ in ordered))
+            query = " ".join([part.text, *(name for name in facts.names if name not in part.text)])
+            found.append(self._search(prepared.filters, [(query, facts.lang)], max(2, k // 2), part.periods))
+        return Retrieved(
+            prepared, plan, tuple(doc for doc, _ in _best_by_id(pair for pairs in found for pair in pairs))
+        )
 
     def _search(
         self, filters: Filters, queries: list[tuple[str, str]], k: int, periods: tuple[Period, ...]
-    ) -> dict[str, tuple[Document, float]]:
-        best: dict[str, tuple[Document, float]] = {}
+    ) -> list[tuple[Document, float]]:
+        """The `k` best chunks over `queries`, each with its best fused score."""
+        found = []
         for text, lang in queries:
-            found = self.retriever.search(
+            found += self.retriever.search(
                 text,
                 k=k,
                 sources=list(filters.sources) if filters.sources else None,
@@ -177,11 +174,7 @@ class QuestionAnsweringChain:
                 query_lang=lang,
                 periods=periods,
             )
-            for doc, score in found:
-                store_id = str(doc.id)
-                if store_id not in best or score > best[store_id][1]:
-                    best[store_id] = (doc, score)
-        return best
+        return _best_by_id(found)[:k]
 
     def answer(self, retrieved: Retrieved, config: RunnableConfig | None = None) -> Answer:
         def on_draft(text: str) -> None:
@@ -218,6 +211,15 @@ class QuestionAnsweringChain:
             # LangChain passes the config to a generator that takes one; its stubs do not say so.
             | RunnableGenerator(self.stream_answer, self.astream_answer, name="answer")  # type: ignore[arg-type]
         )
+
+
+def _best_by_id(pairs: Iterable[tuple[Document, float]]) -> list[tuple[Document, float]]:
+    """Each store chunk once, with its best score, best first."""
+    best: dict[str, tuple[Document, float]] = {}
+    for doc, score in pairs:
+        if str(doc.id) not in best or score > best[str(doc.id)][1]:
+            best[str(doc.id)] = (doc, score)
+    return sorted(best.values(), key=lambda pair: -pair[1])
 
 
 def _pieces(answer: Answer) -> Iterator[AddableDict]:

@@ -9,7 +9,7 @@ Usage:
     >>> dateline_date("ROMA, 3 dicembre 2025 – Il governo ha approvato...")
     '2025-12-03'
     >>> question_periods("Cosa è successo nel febbraio 2009?")[0].start
-    datetime.date(2009, 2, 1)
+    20090201
 """
 
 from __future__ import annotations
@@ -17,11 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.languages import LANGUAGES, calendar, fold
+from rag.languages import LANGUAGES, calendar_names, fold
 
-_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+YEAR = r"(?:1[89]|20)\d\d"
+"""A year in news text: four digits from 1800 to 2099 (a model number such as 737 or 7114 is none)."""
+_YEAR = re.compile(rf"\b{YEAR}\b")
 # "ROMA, 3 dicembre 2025 –", "BERLIN, 3. Dezember 2025 (dpa) -": a place, a comma, the date, a dash.
 _DATELINE = re.compile(r"^[A-ZÀ-Ý][\w'’ .-]{1,40},\s+([^–—\n]{6,40}?)\s*(?:\([^)]{1,20}\)\s*)?[–—-]\s")
 _MAX_DATE_WORDS = 6
@@ -57,23 +60,31 @@ def _parse(text: str) -> str | None:
     return parsed.date().isoformat()
 
 
+def date_number(date: str) -> int:
+    """'2025-12-03' -> 20251203: chunks carry their date as a number because Chroma compares numbers only."""
+    return int(date[:10].replace("-", ""))
+
+
 @dataclass(frozen=True)
 class Period:
-    """A date or period a question names, widened by the time news takes to report it."""
+    """A date or period a question names, widened by the time news takes to report it.
 
-    start: dt.date
-    end: dt.date
+    `start` and `end` are `date_number`s, as chunks carry them; `precision` is "day", "month"
+    or "year".
+    """
 
-    def holds(self, iso_date: str) -> bool:
-        try:
-            return self.start <= dt.date.fromisoformat(iso_date[:10]) <= self.end
-        except ValueError:
-            return False
+    start: int
+    end: int
+    precision: str
+
+    def holds(self, date_num: object) -> bool:
+        """Whether a chunk's `date_num` (None when undated) falls in the period."""
+        return isinstance(date_num, int) and self.start <= date_num <= self.end
 
 
 # How long after the named day, month or year an article may still report it: a day's events
-# are written up within days, a month's within its next weeks, a year's results early next year.
-# Set by reading the dated questions of ../shared/eval/news_qa_dev.json (docs/retrieval.md).
+# are written up within days, a month's within its next weeks, a year's results early next year
+# (the 2005 losses of news_qa_dev's GM question were published on 2006-01-27). Not tuned.
 REPORTING_DAYS = {"day": 3, "month": 10, "year": 45}
 
 
@@ -81,22 +92,13 @@ def question_periods(text: str) -> tuple[Period, ...]:
     """The dates and periods `text` names ("lunedì 23 febbraio 2009", "June 2011", "nel 2007").
 
     A year inside a longer date counts once, as that date. Month names come from dateparser's
-    locale data (`languages.calendar`); the patterns here only say where day, month and year stand.
+    locale data (`languages.calendar_names`); the patterns only say where day, month and year stand.
     """
     folded = fold(text)
-    months = _month_pattern()
     found: list[Period] = []
     taken: list[tuple[int, int]] = []
-    day_first = rf"\b(\d{{1,2}})(?:\.|º|°)?\s+(?:(?:di|de|of)\s+)?({months})\s+(?:(?:de|del|of)\s+)?((?:19|20)\d\d)\b"
-    month_first = rf"\b({months})\s+(\d{{1,2}}),?\s+((?:19|20)\d\d)\b"
-    month_year = rf"\b({months})\s+(?:(?:de|del|of)\s+)?((?:19|20)\d\d)\b"
-    for pattern, read in (
-        (day_first, lambda m: _day(m.group(3), m.group(2), m.group(1))),
-        (month_first, lambda m: _day(m.group(3), m.group(1), m.group(2))),
-        (month_year, lambda m: _month(m.group(2), m.group(1))),
-        (r"\b(?:19|20)\d\d\b", lambda m: _year(m.group())),
-    ):
-        for match in re.finditer(pattern, folded):
+    for pattern, read in _period_patterns():
+        for match in pattern.finditer(folded):
             if any(start < match.end() and match.start() < end for start, end in taken):
                 continue
             period = read(match)
@@ -107,23 +109,39 @@ def question_periods(text: str) -> tuple[Period, ...]:
 
 
 @functools.cache
-def _month_pattern() -> str:
-    return "|".join(sorted(calendar().months, key=len, reverse=True))
+def _period_patterns() -> tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Period | None]], ...]:
+    """Most specific first: a day ("23 febbraio 2009", "March 01, 2008"), a month, a year."""
+    months = "|".join(sorted(calendar_names().months, key=len, reverse=True))
+    year = rf"({YEAR})"
+    return (
+        (
+            re.compile(rf"\b(\d{{1,2}})(?:\.|º|°)?\s+(?:(?:di|de|of)\s+)?({months})\s+(?:(?:de|del|of)\s+)?{year}\b"),
+            lambda m: _day(m.group(3), m.group(2), m.group(1)),
+        ),
+        (re.compile(rf"\b({months})\s+(\d{{1,2}}),?\s+{year}\b"), lambda m: _day(m.group(3), m.group(1), m.group(2))),
+        (re.compile(rf"\b({months})\s+(?:(?:de|del|of)\s+)?{year}\b"), lambda m: _month(m.group(2), m.group(1))),
+        (re.compile(rf"\b{year}\b"), lambda m: _year(m.group())),
+    )
 
 
 def _day(year: str, month: str, day: str) -> Period | None:
     try:
-        named = dt.date(int(year), calendar().months[month], int(day))
+        named = dt.date(int(year), calendar_names().months[month], int(day))
     except ValueError:
         return None
-    return Period(named - dt.timedelta(days=1), named + dt.timedelta(days=REPORTING_DAYS["day"]))
+    return _period(named - dt.timedelta(days=1), named + dt.timedelta(days=REPORTING_DAYS["day"]), "day")
 
 
 def _month(year: str, month: str) -> Period:
-    first = dt.date(int(year), calendar().months[month], 1)
+    first = dt.date(int(year), calendar_names().months[month], 1)
     last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-    return Period(first, last + dt.timedelta(days=REPORTING_DAYS["month"]))
+    return _period(first, last + dt.timedelta(days=REPORTING_DAYS["month"]), "month")
 
 
 def _year(year: str) -> Period:
-    return Period(dt.date(int(year), 1, 1), dt.date(int(year), 12, 31) + dt.timedelta(days=REPORTING_DAYS["year"]))
+    first, last = dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)
+    return _period(first, last + dt.timedelta(days=REPORTING_DAYS["year"]), "year")
+
+
+def _period(start: dt.date, end: dt.date, precision: str) -> Period:
+    return Period(date_number(start.isoformat()), date_number(end.isoformat()), precision)

@@ -26,8 +26,9 @@ from langchain_core.indexing import index
 
 from rag.chunking import chunk_document
 from rag.config import Settings
+from rag.dates import date_number
 from rag.loading import LoadedDocument, LoadError, discover, load_file
-from rag.store import ArticleStore, SQLiteRecordManager, date_number, open_store
+from rag.store import ArticleStore, SQLiteRecordManager, open_store
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ import re
 
 import Stemmer
 
-from rag.languages import LANGUAGES, all_clitic_suffixes, calendar, dropped_words, fold, language
+from rag.dates import YEAR
+from rag.languages import LANGUAGES, all_clitic_suffixes, calendar_names, dropped_words, fold, language
 
 __all__ = [
     "char_grams",
@@ -49,17 +50,22 @@ _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
 _ELISION = 5  # "l'", "dell'", "quell'": elided articles and prepositions are at most five letters
 
 
+def _without_clitic(word: str) -> str:
+    """ "Putin's" -> "Putin", "Motors'" -> "Motors": a possessive is not part of the word."""
+    head, apostrophe, tail = word.replace("’", "'").partition("'")
+    if apostrophe and (not tail or tail.casefold() in all_clitic_suffixes()):
+        return word[: len(head)]
+    return word
+
+
 def words(text: str) -> list[str]:
     """Surface words: elisions split off ("l’incontro" -> "incontro"), clitics cut ("Putin's" -> "Putin")."""
     found = []
     for match in _WORD.finditer(text):
-        word = match.group()
-        head, apostrophe, tail = word.replace("’", "'").partition("'")
-        if apostrophe:
-            if tail.casefold() in all_clitic_suffixes():
-                word = word[: len(head)]
-            elif len(head) <= _ELISION:
-                word = word[len(head) + 1 :]
+        word = _without_clitic(match.group())
+        head, apostrophe, _ = word.replace("’", "'").partition("'")
+        if apostrophe and len(head) <= _ELISION:
+            word = word[len(head) + 1 :]
         found.append(word)
     return found
 
@@ -163,12 +169,15 @@ def names(text: str, lang: str) -> list[str]:
     entry = language(lang)
     stopwords = dropped_words(lang)
     found = []
-    months, weekdays = calendar().months, calendar().weekdays
+    dates = calendar_names(lang)
     for match in _NAME.finditer(text):
         name = _without_clitic(match.group())
         folded = fold_word(name)
-        # "January" or "Monday" dates the question; it names nobody.
-        if folded in stopwords or folded in months or folded in weekdays or len(name) < 3:
+        if folded in stopwords or len(name) < 3:
+            continue
+        # "January", "Monday" date the text and name nobody, unless a name runs on into them
+        # ("Theresa May", "Plácido Domingo", "Black Monday").
+        if (folded in dates.months or folded in dates.weekdays) and not _after_name(text[: match.start()], stopwords):
             continue
         if (
             entry.capitalises_nouns
@@ -183,12 +192,10 @@ def names(text: str, lang: str) -> list[str]:
     return found
 
 
-def _without_clitic(word: str) -> str:
-    """ "Boeing's" -> "Boeing", "Motors'" -> "Motors": a possessive is not part of the name."""
-    head, apostrophe, tail = word.replace("’", "'").partition("'")
-    if apostrophe and (not tail or tail.casefold() in all_clitic_suffixes()):
-        return word[: len(head)]
-    return word
+def _after_name(before: str, stopwords: frozenset[str]) -> bool:
+    last = _LAST_WORDS.search(before)
+    word = (last.group(3) or last.group(2)) if last else ""
+    return word[:1].isupper() and fold_word(word) not in stopwords
 
 
 def _after_determiner(before: str, determiners: frozenset[str]) -> bool:
@@ -234,37 +241,47 @@ def language_confidence(text: str) -> float:
 
 
 _NUMBER = re.compile(r"\d")
-_YEAR_ONLY = re.compile(r"^(?:1[89]|20)\d\d$")
+_YEAR_ONLY = re.compile(rf"^{YEAR}$")
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d\d\b")
 _AMOUNT_SIGNS = re.compile(r"[$€£%]")
 
 
+@functools.lru_cache(maxsize=4096)
+def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of `phrases` (folded) as whole words, for searching folded text."""
+    return re.compile(rf"\b(?:{'|'.join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))})\b")
+
+
+@functools.lru_cache(maxsize=50_000)
 def answer_kinds(sentence: str, lang: str) -> frozenset[str]:
     """The kinds of answer (`languages.QUESTION_KINDS`) that `sentence` holds.
 
-    A count is a number that is not a year; an amount, a number beside a currency, a magnitude, a
-    unit or a percent sign; a time, a year, a month, a weekday or a clock time; a person or a place,
-    a name; a reason, a causal connective. The words are the table's, for the sentence's language.
+    A count is a number that is not a year, or a number word; an amount, a count beside a
+    currency, magnitude, unit or percent; a time, a year, a month beside a number, a weekday or a
+    clock time; a person or a place, a name; a reason, a causal connective. The words are the
+    table's, for the sentence's language.
     """
     entry = language(lang)
     tokens = [fold_word(w) for w in words(sentence)]
-    numbers = [t for t in tokens if _NUMBER.search(t)]
-    counts = [t for t in numbers if not _YEAR_ONLY.match(t)] or [t for t in tokens if t in entry.number_words]
+    folded = " ".join(tokens)
+    numbers = [i for i, t in enumerate(tokens) if _NUMBER.search(t)]
+    years = [i for i in numbers if _YEAR_ONLY.match(tokens[i])]
     kinds = set()
-    if counts:
+    if len(numbers) > len(years) or any(t in entry.number_words for t in tokens):
         kinds.add("how_many")
-        if _AMOUNT_SIGNS.search(sentence) or any(t in entry.amount_words for t in tokens):
+        amounts = phrase_pattern(entry.amount_words).search(folded) if entry.amount_words else None
+        if _AMOUNT_SIGNS.search(sentence) or amounts:
             kinds.add("how_much")
-    months, weekdays = calendar().months, calendar().weekdays
+    dates = calendar_names(lang)
+    near_number = {j for i in numbers for j in (i - 1, i + 1)}
     if (
-        any(_YEAR_ONLY.match(t) for t in numbers)
-        or any(t in months or t in weekdays for t in tokens)
+        years
+        or any(t in dates.weekdays or (t in dates.months and i in near_number) for i, t in enumerate(tokens))
         or _CLOCK.search(sentence)
     ):
         kinds.add("when")
     if names(sentence, lang):
         kinds.update(("who", "where"))
-    folded = " ".join(tokens)
-    if any(f" {w} " in f" {folded} " for w in entry.reason_words):
+    if entry.reason_words and phrase_pattern(entry.reason_words).search(folded):
         kinds.add("why")
     return frozenset(kinds)

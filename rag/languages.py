@@ -27,7 +27,7 @@ from types import MappingProxyType
 from bm25s import stopwords as bm25s_stopwords
 
 QUESTION_KINDS = ("who", "when", "where", "how_many", "how_much", "why")
-"""What a question can ask for, in the order they are recognised ("how many" before "how much")."""
+"""What a question can ask for (the keys of `Language.question_words`)."""
 
 
 def fold(text: str) -> str:
@@ -49,10 +49,12 @@ class Language:
     :param say_words: words with which a question asks what someone said.
     :param follow_up_words: words that make a question lean on the conversation ("he", "lui").
     :param question_words: for each of `QUESTION_KINDS`, the phrases that ask for it.
-    :param part_openers: words that open a second question after "and" ("and how many ...").
+    :param part_openers: question words besides `question_words` that open a second question
+        after "and" ("..., and which airline ..."); see `openers()`.
     :param and_words: the word "and": it joins the parts of a two-part question.
-    :param amount_words: currencies, magnitudes and units that make a number an amount.
-    :param number_words: numbers written as words ("cinque miliardi", "four brands").
+    :param amount_words: currencies, magnitudes and units that make a number an amount (phrases).
+    :param number_words: numbers written as words ("cinque miliardi", "four brands"); not "one",
+        which is also the indefinite article in most table languages.
     :param reason_words: connectives that give a cause ("because", "a causa di").
     :param answer_frame: the words that open an extractive answer.
     :param abstention: the answer when the articles do not say.
@@ -78,7 +80,7 @@ class Language:
     question_words: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     part_openers: tuple[str, ...] = ()
     and_words: tuple[str, ...] = ()
-    amount_words: frozenset[str] = frozenset()
+    amount_words: tuple[str, ...] = ()
     number_words: frozenset[str] = frozenset()
     reason_words: tuple[str, ...] = ()
     answer_frame: str = "According to the articles:"
@@ -110,7 +112,7 @@ def _phrases(text: str) -> tuple[str, ...]:
 
 def _kinds(**phrases: str) -> Mapping[str, tuple[str, ...]]:
     """`who="chi|quale persona"` -> {"who": ("chi", "quale persona")}, folded."""
-    return MappingProxyType({kind: tuple(fold(p) for p in text.split("|")) for kind, text in phrases.items()})
+    return MappingProxyType({kind: _phrases(text) for kind, text in phrases.items()})
 
 
 # News in any language quotes English titles, brands and names ("The Economist", "Doctor Who"):
@@ -165,16 +167,16 @@ ITALIAN = Language(
         why="perche|per quale motivo|come mai",
     ),
     part_openers=_phrases(
-        "che cosa|cosa|quale|quali|quanto|quanta|quanti|quante|quando|dove|chi|perche|come|per quale|a quale|in quale|da quale|di quale|con quale|su quanti|su quante|per quanto|a quanto"
+        "che cosa|cosa|che|quale|quali|come|per quale|a quale|in quale|da quale|di quale|con quale|su quanti|su quante|per quanto|a quanto"
     ),
     and_words=_phrases("e|ed"),
-    amount_words=_words(
-        "dollari dollaro euro sterline sterlina yen franchi $ € £ miliardi miliardo milioni milione mila percento cento % punti punto tonnellate chilometri km metri"
+    amount_words=_phrases(
+        "dollari|dollaro|euro|sterline|sterlina|yen|franchi|miliardi|miliardo|milioni|milione|mila|per cento|percento|punti|punto|tonnellate|chilometri|km|metri"
     ),
     number_words=_words(
-        "uno due tre quattro cinque sei sette otto nove dieci undici dodici venti trenta cento mille milione milioni miliardo miliardi dozzina decine centinaia migliaia"
+        "due tre quattro cinque sei sette otto nove dieci undici dodici venti trenta cento mille milione milioni miliardo miliardi dozzina decine centinaia migliaia"
     ),
-    reason_words=_phrases("perche|poiche|a causa|dovuto|dovuta|per via|in seguito|grazie a|visto che|dato che"),
+    reason_words=_phrases("perche|poiche|a causa|dovuto a|dovuta a|per via|grazie a|visto che|dato che"),
     answer_frame="Secondo gli articoli:",
     abstention="Non ho trovato questa informazione negli articoli.",
     say_question="Cosa ha detto {name}?",
@@ -242,15 +244,15 @@ ENGLISH = Language(
         how_much="how much|what price|what did it cost",
         why="why|for what reason",
     ),
-    part_openers=_phrases("what|which|how|when|where|who|whom|why|for what|in what|on what|at what|to what|by how"),
+    part_openers=_phrases("what|which|how|for what|in what|on what|at what|to what|by how"),
     and_words=_phrases("and"),
-    amount_words=_words(
-        "dollars dollar euros euro pounds pound yen francs $ € £ billion billions million millions thousand percent cent % points point tonnes tons miles kilometres km"
+    amount_words=_phrases(
+        "dollars|dollar|euros|euro|pounds|pound|yen|francs|billion|billions|million|millions|thousand|percent|per cent|points|point|tonnes|tons|miles|kilometres|km"
     ),
     number_words=_words(
-        "one two three four five six seven eight nine ten eleven twelve twenty thirty hundred thousand million billion dozen dozens hundreds thousands"
+        "two three four five six seven eight nine ten eleven twelve twenty thirty hundred thousand million billion dozen dozens hundreds thousands"
     ),
-    reason_words=_phrases("because|due to|owing to|as a result|since|caused by|thanks to|in order to|so that"),
+    reason_words=_phrases("because|due to|owing to|as a result|caused by|thanks to"),
     boilerplate=(
         r"(?:click|tap) here",
         r"download (?:the|our) app",
@@ -294,17 +296,15 @@ FRENCH = Language(
         how_much="combien|quel prix",
         why="pourquoi|pour quelle raison",
     ),
-    part_openers=_phrases(
-        "quoi|quel|quelle|quels|quelles|combien|quand|ou|qui|pourquoi|comment|a quel|pour quel|de combien"
-    ),
+    part_openers=_phrases("quoi|quel|quelle|quels|quelles|comment|a quel|pour quel|de combien"),
     and_words=_phrases("et"),
-    amount_words=_words(
-        "dollars dollar euros euro livres yen francs $ € £ milliards milliard millions million mille pourcent % points tonnes kilometres km"
+    amount_words=_phrases(
+        "dollars|dollar|euros|euro|livres|yen|francs|milliards|milliard|millions|million|mille|pour cent|points|tonnes|kilometres|km"
     ),
     number_words=_words(
-        "un deux trois quatre cinq six sept huit neuf dix onze douze vingt trente cent mille million millions milliard milliards douzaine dizaines centaines milliers"
+        "deux trois quatre cinq six sept huit neuf dix onze douze vingt trente cent mille million millions milliard milliards douzaine dizaines centaines milliers"
     ),
-    reason_words=_phrases("parce que|car|a cause|en raison|du fait|grace a|puisque|afin de"),
+    reason_words=_phrases("parce que|a cause|en raison|du fait|grace a|puisque"),
     answer_frame="D'après les articles :",
     abstention="Je n'ai pas trouvé cette information dans les articles.",
     say_question="Qu'a dit {name} ?",
@@ -348,17 +348,15 @@ SPANISH = Language(
         how_much="cuanto|cuanta|a que precio",
         why="por que|por que motivo",
     ),
-    part_openers=_phrases(
-        "cual|cuales|cuanto|cuanta|cuantos|cuantas|cuando|donde|quien|quienes|por que|como|a que|en que|de cuanto"
-    ),
+    part_openers=_phrases("cual|cuales|como|a que|en que|de cuanto"),
     and_words=_phrases("y|e"),
-    amount_words=_words(
-        "dolares dolar euros euro libras yen francos $ € £ millones millon miles mil por ciento % puntos toneladas kilometros km"
+    amount_words=_phrases(
+        "dolares|dolar|euros|euro|libras|yen|francos|millones|millon|miles|mil|por ciento|puntos|toneladas|kilometros|km"
     ),
     number_words=_words(
-        "uno dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta cien mil millon millones docena decenas cientos miles"
+        "dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta cien mil millon millones docena decenas cientos miles"
     ),
-    reason_words=_phrases("porque|debido a|a causa|por eso|ya que|puesto que|gracias a|para que"),
+    reason_words=_phrases("porque|debido a|a causa|ya que|puesto que|gracias a"),
     answer_frame="Según los artículos:",
     abstention="No he encontrado esta información en los artículos.",
     say_question="¿Qué dijo {name}?",
@@ -404,17 +402,15 @@ GERMAN = Language(
         how_much="wie viel|wieviel|zu welchem preis",
         why="warum|weshalb|wieso",
     ),
-    part_openers=_phrases(
-        "was|welche|welcher|welches|welchen|wie|wann|wo|wer|wem|wen|warum|weshalb|wieso|wieviel|wie viele"
-    ),
+    part_openers=_phrases("was|welche|welcher|welches|welchen|wie|wer|wem|wen"),
     and_words=_phrases("und"),
-    amount_words=_words(
-        "dollar euro pfund yen franken $ € £ milliarden milliarde millionen million tausend prozent % punkte tonnen kilometer km"
+    amount_words=_phrases(
+        "dollar|euro|pfund|yen|franken|milliarden|milliarde|millionen|million|tausend|prozent|punkte|tonnen|kilometer|km"
     ),
     number_words=_words(
-        "eins zwei drei vier funf sechs sieben acht neun zehn elf zwolf zwanzig dreissig hundert tausend million millionen milliarde milliarden dutzend dutzende hunderte tausende"
+        "zwei drei vier funf sechs sieben acht neun zehn elf zwolf zwanzig dreissig hundert tausend million millionen milliarde milliarden dutzend dutzende hunderte tausende"
     ),
-    reason_words=_phrases("weil|da|denn|wegen|aufgrund|infolge|dank|damit|deshalb"),
+    reason_words=_phrases("weil|denn|wegen|aufgrund|infolge|dank"),
     answer_frame="Laut den Artikeln:",
     abstention="Dazu habe ich in den Artikeln nichts gefunden.",
     say_question="Was hat {name} gesagt?",
@@ -462,17 +458,15 @@ PORTUGUESE = Language(
         how_much="quanto|quanta|a que preco",
         why="por que|por qual motivo",
     ),
-    part_openers=_phrases(
-        "qual|quais|quanto|quanta|quantos|quantas|quando|onde|quem|por que|como|a que|em que|de quanto"
-    ),
+    part_openers=_phrases("qual|quais|como|a que|em que|de quanto"),
     and_words=_phrases("e"),
-    amount_words=_words(
-        "dolares dolar euros euro libras iene francos $ € £ bilhoes bilhao milhoes milhao mil por cento % pontos toneladas quilometros km"
+    amount_words=_phrases(
+        "dolares|dolar|euros|euro|libras|iene|francos|bilhoes|bilhao|milhoes|milhao|mil|por cento|pontos|toneladas|quilometros|km"
     ),
     number_words=_words(
-        "um dois tres quatro cinco seis sete oito nove dez onze doze vinte trinta cem mil milhao milhoes bilhao bilhoes duzia dezenas centenas milhares"
+        "dois tres quatro cinco seis sete oito nove dez onze doze vinte trinta cem mil milhao milhoes bilhao bilhoes duzia dezenas centenas milhares"
     ),
-    reason_words=_phrases("porque|devido a|por causa|ja que|uma vez que|gracas a|para que"),
+    reason_words=_phrases("porque|devido a|por causa|ja que|uma vez que|gracas a"),
     answer_frame="Segundo os artigos:",
     abstention="Não encontrei esta informação nos artigos.",
     say_question="O que disse {name}?",
@@ -537,9 +531,16 @@ def credit_words() -> tuple[str, ...]:
     return tuple(dict.fromkeys(word for entry in LANGUAGES.values() for word in entry.credit_words))
 
 
+@functools.cache
+def openers(code: str) -> tuple[str, ...]:
+    """Every phrase that opens a question in language `code`: its question words and `part_openers`."""
+    entry = language(code)
+    return tuple(dict.fromkeys([*entry.part_openers, *(p for ps in entry.question_words.values() for p in ps)]))
+
+
 @dataclass(frozen=True)
 class Calendar:
-    """Month and weekday names of every table language, folded: "gennaio" -> 1, "monday"."""
+    """Month and weekday names, folded: "gennaio" -> 1, "monday"."""
 
     months: Mapping[str, int]
     weekdays: frozenset[str]
@@ -563,18 +564,18 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 
 
 @functools.cache
-def calendar() -> Calendar:
-    """Month and weekday names from dateparser's maintained locale data, for the table's languages.
+def calendar_names(code: str = "") -> Calendar:
+    """Month and weekday names of language `code` (of every table language for "" or one without
+    an entry), from dateparser's maintained locale data.
 
-    Only full names count (abbreviations such as "mar" or "gen" are ordinary words too), and
-    "may" only as a month's whole name, which is how dateparser lists it.
+    Only full names count: abbreviations such as "mar" or "gen" are ordinary words too.
     """
     from dateparser.languages.loader import default_loader
 
     months: dict[str, int] = {}
     weekdays: set[str] = set()
-    for code in LANGUAGES:
-        info = default_loader.get_locale(code).info
+    for each in [code] if code in LANGUAGES else list(LANGUAGES):
+        info = default_loader.get_locale(each).info
         for number, month in enumerate(_MONTHS, start=1):
             months.update((fold(n), number) for n in _full_names(info.get(month, [])))
         for day in _WEEKDAYS:

@@ -37,7 +37,7 @@ LEXICAL_RADIUS = 2
 BM25_K1 = 1.2
 BM25_B = 0.75
 # Bumped whenever what BM25 indexes changes, so a saved index of an older layout is rebuilt.
-LEXICAL_FORMAT = 6
+LEXICAL_FORMAT = 7
 
 
 # The token lists BM25 indexes for one chunk, by view.

@@ -29,8 +29,8 @@ from typing import Protocol
 
 from rag.dates import Period, question_periods
 from rag.errors import LLMError
-from rag.language import char_grams, content_words, detect_language, fold, names, stem, stems
-from rag.languages import LANGUAGES, QUESTION_KINDS, language
+from rag.language import char_grams, content_words, detect_language, fold, names, phrase_pattern, stem, stems
+from rag.languages import LANGUAGES, QUESTION_KINDS, language, openers
 from rag.llm import ChatBackend, Messages, stream_reply
 
 logger = logging.getLogger(__name__)
@@ -90,72 +90,83 @@ def analyse_question(question: str, lang: str, corpus_langs: tuple[str, ...] = (
 
     :param split: analyse each part of a two-part question too (a part keeps the whole's names).
     """
-    entry = language(lang)
     found = names(question, lang)
     # The first word is capitalised anyway ("Describe ..."); it is a name only if it recurs.
     first = question.lstrip(' ¿¡"“«(').split(" ", 1)[0]
     required = tuple(dict.fromkeys(n for i, n in enumerate(found) if i > 0 or n != first))
     folded = fold(question)
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
-    parts = question_parts(question, lang) if split else ()
-    asks = tuple(
-        kind
-        for kind in QUESTION_KINDS
-        if any(_first_word(fold(part), entry.question_words.get(kind, ())) is not None for part in parts or [question])
-    )
-    part_facts = tuple(
-        replace(analyse_question(part, lang, corpus_langs, split=False), names=required, speaker=None) for part in parts
+    parts = (
+        tuple(
+            replace(analyse_question(part, lang, corpus_langs, split=False), names=required, speaker=None)
+            for part in question_parts(question, lang)
+        )
+        if split
+        else ()
     )
     return QuestionFacts(
         text=question,
         lang=lang,
         names=required,
-        # "How many did X say ..." asks for a number; only "what did X say" asks for X's words.
-        speaker=None if asks else _speaker(question, folded, required, lang),
-        asks=asks,
+        # A two-part question asks for two facts; gathering one person's statements would crowd them out.
+        speaker=None if parts else _speaker(folded, required, lang),
+        asks=tuple(dict.fromkeys(k for part in parts for k in part.asks)) if parts else _asks(folded, lang),
         terms=tuple(dict.fromkeys((word, stem(word, lang)) for word in content_words(question, lang))),
         stems=frozenset(stems(question, langs)),
         grams=frozenset(char_grams(question, lang)),
         periods=question_periods(question),
-        parts=part_facts,
+        parts=parts,
     )
 
 
 def question_parts(question: str, lang: str) -> tuple[str, ...]:
     """A question's parts where "and" opens a second question ("..., and how many ...?"); () if one part."""
     entry = language(lang)
-    if not entry.and_words or not entry.part_openers:
+    starts = openers(lang)
+    if not entry.and_words or not starts:
         return ()
     tokens = list(re.finditer(r"\S+", question))
-    folded = [fold(t.group()).strip(",;:") for t in tokens]
+    # "and" is compared unfolded: Italian "è" (is) folds to "e" (and).
+    plain = [t.group().casefold().strip(",;:") for t in tokens]
+    folded = [fold(word) for word in plain]
     cuts = []
-    for i, word in enumerate(folded[:-1]):
+    for i, word in enumerate(plain[:-1]):
         following = " ".join(folded[i + 1 : i + 4])
+        # Among the first words, "and" joins question words ("When and where ..."), not two questions.
         if (
             word in entry.and_words
             and i > 2
-            and any(following == opener or following.startswith(opener + " ") for opener in entry.part_openers)
+            and any(following == opener or following.startswith(opener + " ") for opener in starts)
         ):
             cuts.append(tokens[i].start())
     if not cuts:
         return ()
     bounds = [0, *cuts, len(question)]
-    parts = (question[a:b].strip(" ,;") for a, b in itertools.pairwise(bounds))
-    return tuple(part for part in parts if len(part.split()) >= 3)
+    return tuple(question[a:b].strip(" ,;") for a, b in itertools.pairwise(bounds))
 
 
-def _speaker(question: str, folded: str, required: tuple[str, ...], lang: str) -> str | None:
-    """Whose words "what did X say" asks for: the first name after the question word, else the nearest before."""
+def _asks(folded: str, lang: str) -> tuple[str, ...]:
+    """The kinds of answer the question asks for, in the order it asks them."""
+    at = {kind: _position(folded, phrases) for kind, phrases in language(lang).question_words.items()}
+    return tuple(sorted((kind for kind in QUESTION_KINDS if at.get(kind) is not None), key=lambda k: at[k] or 0))
+
+
+def _speaker(folded: str, required: tuple[str, ...], lang: str) -> str | None:
+    """Whose words "what did X say" asks for: the first name after the question word, else the nearest before.
+
+    None when the question word before the verb asks for something else ("how many sales did
+    Airbus say it needed" asks for a number).
+    """
     entry = language(lang)
-    speech = _first_word(folded, entry.say_words)
+    speech = _position(folded, entry.say_words)
     if speech is None or not required:
         return None
-    openers = [*entry.part_openers, *(p for phrases in entry.question_words.values() for p in phrases)]
-    opened = [
-        m.end() for m in re.finditer(rf"\b(?:{'|'.join(map(re.escape, openers))})\b", folded) if m.start() < speech
-    ]
-    after = opened[-1] if opened else 0
-    runs = _name_runs(question, required)
+    opened = [m for m in phrase_pattern(openers(lang)).finditer(folded) if m.start() < speech]
+    kind_words = {phrase for phrases in entry.question_words.values() for phrase in phrases}
+    if opened and opened[-1].group() in kind_words:
+        return None
+    after = opened[-1].end() if opened else 0
+    runs = _name_runs(folded, required)
     following = [run for run in runs if run[0][0] >= after]
     if following:
         return following[0][-1][1]
@@ -163,20 +174,20 @@ def _speaker(question: str, folded: str, required: tuple[str, ...], lang: str) -
     return (before or runs)[-1][-1][1] if runs else None
 
 
-def _first_word(folded: str, phrases: Sequence[str]) -> int | None:
+def _position(folded: str, phrases: Sequence[str]) -> int | None:
     """Where the first of `phrases` occurs as whole words in `folded`, or None."""
-    if not phrases:
-        return None
-    found = re.search(rf"\b(?:{'|'.join(re.escape(fold(p)) for p in phrases)})\b", folded)
+    found = phrase_pattern(tuple(phrases)).search(folded) if phrases else None
     return found.start() if found else None
 
 
-def _name_runs(question: str, required: tuple[str, ...]) -> list[list[tuple[int, str]]]:
-    """The names in order of position, grouped where they follow each other ("Patty Murray")."""
-    placed = sorted((m.start(), name) for name in required for m in re.finditer(rf"\b{re.escape(name)}", question))
+def _name_runs(folded: str, required: tuple[str, ...]) -> list[list[tuple[int, str]]]:
+    """The names in order of position in the folded question, grouped where they follow each other ("Patty Murray")."""
+    placed = sorted(
+        (m.start(), name) for name in required for m in re.finditer(rf"\b{re.escape(fold(name))}\b", folded)
+    )
     runs: list[list[tuple[int, str]]] = []
     for start, name in placed:
-        if runs and not question[runs[-1][-1][0] + len(runs[-1][-1][1]) : start].strip():
+        if runs and not folded[runs[-1][-1][0] + len(fold(runs[-1][-1][1])) : start].strip():
             runs[-1].append((start, name))
         else:
             runs.append([(start, name)])

@@ -26,10 +26,10 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag.config import Settings
-from rag.dates import Period
+from rag.dates import Period, date_number
 from rag.language import detect_language
 from rag.lexical import VIEWS, query_views
-from rag.store import ArticleStore, date_number, open_store
+from rag.store import ArticleStore, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ class HybridRetriever(BaseRetriever):
             score = sum(getattr(weights, name) * float(signals[name][i]) for name in signals)
             if meta.get("kind") == "caption":
                 score *= CAPTION_FACTOR
-            if periods and any(period.holds(str(meta.get("date", ""))) for period in periods):
+            if periods and any(period.holds(meta.get("date_num")) for period in periods):
                 score += DATE_BOOST
             fused[i] = score
         results = []

@@ -378,11 +378,6 @@ class ArticleStore:
             lock.release()
 
 
-def date_number(date: str) -> int:
-    """'2025-12-03' -> 20251203: chunks carry their date as a number because Chroma compares numbers only."""
-    return int(date[:10].replace("-", ""))
-
-
 def open_store(settings: Settings) -> ArticleStore:
     """The store for `settings`, sharing this process's loaded embedding model."""
     from rag.embeddings import shared_embeddings

@@ -156,3 +156,24 @@ def test_the_period_a_question_names_prefers_the_article_published_then(settings
     # Nothing was published in the named period: the articles cannot say.
     out = chain.invoke({"question": "Quanto ha guadagnato Acme nel trimestre, nel gennaio 2015?", "chat_history": []})
     assert out["abstained"] and not out["citations"]
+
+
+def test_each_part_of_a_two_part_question_is_retrieved_and_quoted(settings: rag.Settings, tmp_path: Path) -> None:
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "conti.txt").write_text(
+        "Acme presenta i conti\n3 marzo 2008\n\nAcme ha registrato un utile di 5 milioni di dollari nel trimestre. "
+        "Il gruppo ha sede a Torino e produce biciclette elettriche per il mercato europeo.\n",
+        encoding="utf-8",
+    )
+    (news / "vertice.txt").write_text(
+        "Acme cambia vertice\n10 aprile 2008\n\nIl consiglio di Acme ha nominato Giulia Bianchi nuova "
+        "amministratrice delegata del gruppo. Bianchi guidava in precedenza la divisione vendite a Milano.\n",
+        encoding="utf-8",
+    )
+    rag.ingest([news], settings)
+    question = "Quanto ha guadagnato Acme nel trimestre, e chi è stata nominata amministratrice delegata?"
+    # One passage for the whole question: the second part's answer comes from its own search.
+    out = rag.build_chain(settings).invoke({"question": question, "chat_history": [], "k": 1})
+    assert "5 milioni" in out["answer"] and "Giulia Bianchi" in out["answer"], out["answer"]
+    assert {c["source"].rsplit("/", 1)[-1] for c in out["citations"]} == {"conti.txt", "vertice.txt"}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from rag.dates import dateline_date, publication_date, question_periods
+from rag.dates import REPORTING_DAYS, date_number, dateline_date, publication_date, question_periods
 
 
 @pytest.mark.parametrize(
@@ -44,33 +46,35 @@ def test_a_dateline_opens_the_body() -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "first_day", "last_day"),
+    ("question", "named_first", "named_last", "precision"),
     [
-        # A named day, widened by the days news takes to report it.
-        ("Dopo la seduta di lunedì 23 febbraio 2009, dove era il Dow Jones?", "2009-02-22", "2009-02-26"),
-        ("What happened on March 01, 2008?", "2008-02-29", "2008-03-04"),
-        ("Que s'est-il passé le 3 décembre 2025 ?", "2025-12-02", "2025-12-06"),
-        # A month, then the weeks after it.
-        ("How many orders did Airbus have in January 2005?", "2005-01-01", "2005-02-10"),
-        ("Nell'agosto 2007 quanta liquidità ha immesso la BCE?", "2007-08-01", "2007-09-10"),
-        # A year, then the start of the next (annual results are published then).
-        ("What were the losses for 2005?", "2005-01-01", "2006-02-14"),
+        ("Dopo la seduta di lunedì 23 febbraio 2009, dove era il Dow Jones?", "2009-02-23", "2009-02-23", "day"),
+        ("What happened on March 01, 2008?", "2008-03-01", "2008-03-01", "day"),
+        ("Que s'est-il passé le 3 décembre 2025 ?", "2025-12-03", "2025-12-03", "day"),
+        ("How many orders did Airbus have in January 2005?", "2005-01-01", "2005-01-31", "month"),
+        ("Nell'agosto 2007 quanta liquidità ha immesso la BCE?", "2007-08-01", "2007-08-31", "month"),
+        ("What were the losses for 2005?", "2005-01-01", "2005-12-31", "year"),
     ],
 )
-def test_a_question_names_its_period(question: str, first_day: str, last_day: str) -> None:
+def test_a_question_names_its_period(question: str, named_first: str, named_last: str, precision: str) -> None:
     (period,) = question_periods(question)
-    assert (period.start.isoformat(), period.end.isoformat()) == (first_day, last_day)
+    first, last = dt.date.fromisoformat(named_first), dt.date.fromisoformat(named_last)
+    assert period.precision == precision
+    # The named span, widened by a day before (time zones) for a day, and by the reporting time after.
+    assert period.start == date_number(str(first - dt.timedelta(days=1 if precision == "day" else 0)))
+    assert period.end == date_number(str(last + dt.timedelta(days=REPORTING_DAYS[precision])))
 
 
 def test_questions_name_several_periods_or_none() -> None:
     periods = question_periods("How far did it fall on 27 February 2007, and in October 2007?")
-    assert [p.start.isoformat() for p in periods] == ["2007-02-26", "2007-10-01"]
+    assert [(p.start, p.precision) for p in periods] == [(20070226, "day"), (20071001, "month")]
     # Model numbers and counts are no years; a year inside a date counts once.
     assert question_periods("How many Boeing 737 and A380 jets were ordered?") == ()
     assert len(question_periods("lunedì 23 febbraio 2009")) == 1
 
 
-def test_a_period_holds_the_dates_inside_it() -> None:
+def test_a_period_holds_the_dates_of_chunks_inside_it() -> None:
     (period,) = question_periods("in June 2011")
-    assert period.holds("2011-06-07") and period.holds("2011-07-10")
-    assert not period.holds("2011-05-31") and not period.holds("2012-06-07") and not period.holds("")
+    assert period.holds(date_number("2011-06-07")) and period.holds(date_number("2011-07-10"))
+    assert not period.holds(date_number("2011-05-31")) and not period.holds(date_number("2012-06-07"))
+    assert not period.holds(None)  # an undated chunk

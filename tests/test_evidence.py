@@ -52,7 +52,7 @@ def test_the_gate_says_why_passages_cannot_answer(model_cache: Path) -> None:
         analyse_question("Quanto costa il gas in Russia?", "it"), [talks]
     )
     # The question names a month; the passage was published two years later.
-    dated = Document(page_content=talks.page_content, metadata={**talks.metadata, "date": "2025-12-03"})
+    dated = Document(page_content=talks.page_content, metadata={**talks.metadata, "date_num": 20251203})
     assert "published in the period" in scorer.why_unanswerable(
         analyse_question("Cosa ha detto Ushakov sui territori nel marzo 2023?", "it"), [dated]
     )

@@ -29,6 +29,7 @@ def test_every_entry_has_what_every_module_reads(code: str) -> None:
     assert set(entry.question_words) == set(QUESTION_KINDS)
     assert entry.answer_frame and entry.abstention and "{name}" in entry.say_question and entry.boilerplate
     assert entry.source_headings
+    assert entry.part_openers and entry.and_words and entry.amount_words and entry.number_words and entry.reason_words
 
 
 def test_each_language_answers_in_its_own_words() -> None:
@@ -100,6 +101,10 @@ def test_question_kind_comes_from_the_table(question: str, kind: str) -> None:
         ("Die Firma will sich auf vier Marken konzentrieren.", "de", {"how_many"}, {"when"}),
         ("Les prix ont baissé à cause de la concurrence.", "fr", {"why"}, {"how_many"}),
         ("El índice cayó un 3% el lunes.", "es", {"how_much", "when"}, set()),
+        # Articles are no numbers, a lone "por" no amount, a modal "may" no date.
+        ("Il a rencontré un ministre à Paris.", "fr", set(), {"how_many", "when"}),
+        ("Vendieron 40 coches por la tarde.", "es", {"how_many"}, {"how_much"}),
+        ("You may see 3 ministers there.", "en", {"how_many"}, {"when"}),
     ],
 )
 def test_sentences_hold_kinds_of_answer_by_the_table(sentence: str, lang: str, held: set, not_held: set) -> None:
@@ -111,6 +116,8 @@ def test_months_weekdays_and_possessives_are_no_names() -> None:
     assert names("In January 2005 Boeing's rival and General Motors' losses", "en") == ["Boeing", "General", "Motors"]
     assert names("Lunedì 23 febbraio il Dow Jones è sceso", "it") == ["Dow", "Jones"]
     assert names("Am Montag, 3. Dezember, sprach Merz", "de") == ["Merz"]
+    # A name that runs on into a month or weekday keeps it.
+    assert names("What did Theresa May say on Black Monday?", "en") == ["Theresa", "May", "Black", "Monday"]
 
 
 @pytest.fixture(scope="module")

@@ -91,8 +91,9 @@ def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> Non
     assert all(part.names == ("Saturn",) and part.asks == ("how_many",) for part in facts.parts)
     italian = analyse_question("Quanto costa la versione base di quel portatile e quanto è spesso?", "it")
     assert len(italian.parts) == 2
-    # "and" inside one question ("a song and an album") does not split it.
+    # "and" inside one question ("a song and an album") does not split it, nor Italian "è" (is).
     assert analyse_question("What would a single song and an album cost on iTunes?", "en").parts == ()
+    assert analyse_question("Perché la crisi è come quella del 1929?", "it").parts == ()
 
 
 @pytest.mark.parametrize(
@@ -101,6 +102,7 @@ def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> Non
         ("What did Patty Murray, the senator from Washington, say about the deal?", "Murray"),
         ("Che cosa ha detto Harry Reid, leader della maggioranza al Senato, dopo il voto?", "Reid"),
         ("After the Dow's swings, what did economist Peter Cardillo of Avalon Partners say?", "Cardillo"),
+        ("What did Obama say when he visited Berlin?", "Obama"),
         # A question for a number is no question for someone's words.
         ("How many sales did Airbus say it needed to break even?", None),
     ],
