@@ -25,7 +25,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from rag.config import Settings
+from rag.config import BUNDLED_E5, Settings
 from rag.dates import Period, date_number
 from rag.language import detect_language
 from rag.lexical import VIEWS, query_views
@@ -49,11 +49,22 @@ class FusionWeights:
 # even less), so the dense model and n-grams (cognates) carry it.
 SAME_LANGUAGE = FusionWeights(dense=0.2, words=0.3, grams=0.35, names=0.05, bigrams=0.1)
 CROSS_LANGUAGE = FusionWeights(dense=0.5, words=0.05, grams=0.4, names=0.05)
+# multilingual-e5-small finds the paragraph on its own far more often than MiniLM (dense alone,
+# recall@5: Italian 0.85 against 0.47), so it earns more of the mix; chosen on both article
+# halves by benchmarks/fusion_tuning.py (docs/retrieval.md, "Sixth round").
+E5_SAME_LANGUAGE = FusionWeights(dense=0.6, words=0.1, grams=0.15, names=0.0, bigrams=0.15)
+E5_CROSS_LANGUAGE = FusionWeights(dense=0.7, words=0.25, grams=0.0, names=0.0, bigrams=0.05)
+MODEL_FUSION = {BUNDLED_E5: (E5_SAME_LANGUAGE, E5_CROSS_LANGUAGE)}
 CAPTION_FACTOR = 0.85
 # Added to the fused score (0..1) of a passage published within a period the question names:
 # a soft preference, not a filter (docs/retrieval.md, "Dates in questions").
 DATE_BOOST = 0.15
 CANDIDATES = 50
+
+
+def fusion_weights(model: str) -> tuple[FusionWeights, FusionWeights]:
+    """Same-language and cross-language weights for an embedding model (MiniLM's for any other)."""
+    return MODEL_FUSION.get(model, (SAME_LANGUAGE, CROSS_LANGUAGE))
 
 
 def chroma_where(sources: list[str] | None, date_from: str | None, date_to: str | None) -> dict[str, Any] | None:
@@ -105,8 +116,8 @@ class HybridRetriever(BaseRetriever):
     sources: list[str] | None = None
     date_from: str | None = None
     date_to: str | None = None
-    same_language: FusionWeights = SAME_LANGUAGE
-    cross_language: FusionWeights = CROSS_LANGUAGE
+    same_language: FusionWeights | None = None  # default: the store's model's (`fusion_weights`)
+    cross_language: FusionWeights | None = None
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
@@ -130,16 +141,63 @@ class HybridRetriever(BaseRetriever):
         :param periods: dates the question names; passages published then score `DATE_BOOST` more.
         """
         k = k or self.k
-        sources = sources if sources is not None else self.sources
-        date_from = date_from or self.date_from
-        date_to = date_to or self.date_to
+        found = self.signals(
+            query,
+            max(CANDIDATES, 3 * k),
+            sources if sources is not None else self.sources,
+            date_from or self.date_from,
+            date_to or self.date_to,
+            query_lang,
+            query_vector,
+        )
+        if found is None:
+            return []
+        same_language, cross_language = self.weights()
+        fused = np.zeros(len(found.ids), dtype=np.float32)
+        for i, meta in enumerate(found.metadatas):
+            weights = same_language if meta.get("lang") == found.query_lang else cross_language
+            score = sum(getattr(weights, name) * float(values[i]) for name, values in found.signals.items())
+            if meta.get("kind") == "caption":
+                score *= CAPTION_FACTOR
+            if periods and any(period.holds(meta.get("date_num")) for period in periods):
+                score += DATE_BOOST
+            fused[i] = score
+        results = []
+        for i in np.argsort(-fused)[:k]:
+            meta = {
+                **found.metadatas[i],
+                "id": found.ids[i],
+                "score": float(fused[i]),
+                "dense_score": found.dense[i],
+                "bm25_score": found.bm25[i],
+            }
+            doc = Document(page_content=found.texts[i], metadata=meta, id=found.ids[i])
+            results.append((doc, float(fused[i])))
+        return results
+
+    def weights(self) -> tuple[FusionWeights, FusionWeights]:
+        """Fusion weights for passages in the question's language and in another."""
+        same, cross = fusion_weights(self.store.settings.embedding_model)
+        return self.same_language or same, self.cross_language or cross
+
+    def signals(
+        self,
+        query: str,
+        pool: int,
+        sources: list[str] | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        query_lang: str | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> Signals | None:
+        """The candidate chunks of `query` (up to `pool` per signal) with each signal normalised
+        over them; None when nothing is indexed or nothing passes the filters."""
         lexical = self.store.lexical_index()
         if not lexical.ids:
-            return []
+            return None
         query_lang = query_lang or detect_language(query)
         langs = tuple(dict.fromkeys((query_lang, *lexical.languages)))
         lexical_scores = lexical.scores(query_views(query, langs))
-        pool = max(CANDIDATES, 3 * k)
 
         filtered = bool(sources or date_from or date_to)
         # The per-chunk filter check is a Python loop: skip it on the common unfiltered path.
@@ -160,34 +218,21 @@ class HybridRetriever(BaseRetriever):
         passages = self._passages(query_vector, min(pool, len(lexical.ids)), where, candidates)
         ordered = [c for c in dict.fromkeys([*candidates, *passages]) if c in passages and c in lexical.position]
         if not ordered:
-            return []
+            return None
         rows = np.array([lexical.position[c] for c in ordered])
-        signals = {
-            "dense": _normalise(np.array([passages[c].dense for c in ordered], dtype=np.float32)),
-            **{view: _normalise(lexical_scores[view][rows].astype(np.float32)) for view in VIEWS},
-        }
-        fused = np.zeros(len(ordered), dtype=np.float32)
-        for i, chunk_id in enumerate(ordered):
-            meta = passages[chunk_id].metadata
-            weights = self.same_language if meta.get("lang") == query_lang else self.cross_language
-            score = sum(getattr(weights, name) * float(signals[name][i]) for name in signals)
-            if meta.get("kind") == "caption":
-                score *= CAPTION_FACTOR
-            if periods and any(period.holds(meta.get("date_num")) for period in periods):
-                score += DATE_BOOST
-            fused[i] = score
-        results = []
-        for i in np.argsort(-fused)[:k]:
-            chunk_id, passage = ordered[i], passages[ordered[i]]
-            meta = {
-                **passage.metadata,
-                "id": chunk_id,
-                "score": float(fused[i]),
-                "dense_score": passage.dense,
-                "bm25_score": float(lexical_scores["words"][lexical.position[chunk_id]]),
-            }
-            results.append((Document(page_content=passage.text, metadata=meta, id=chunk_id), float(fused[i])))
-        return results
+        dense = [passages[c].dense for c in ordered]
+        return Signals(
+            query_lang=query_lang,
+            ids=ordered,
+            texts=[passages[c].text for c in ordered],
+            metadatas=[passages[c].metadata for c in ordered],
+            dense=dense,
+            bm25=[float(v) for v in lexical_scores["words"][rows]],
+            signals={
+                "dense": _normalise(np.array(dense, dtype=np.float32)),
+                **{view: _normalise(lexical_scores[view][rows].astype(np.float32)) for view in VIEWS},
+            },
+        )
 
     def _passages(
         self, query_vector: np.ndarray, pool: int, where: dict[str, Any] | None, lexical_ids: dict[str, None]
@@ -226,6 +271,19 @@ class HybridRetriever(BaseRetriever):
                 similarity = float(np.dot(np.asarray(vector, dtype=np.float32), query_vector))
                 passages[chunk_id] = _Passage(text, dict(meta or {}), similarity)
         return passages
+
+
+@dataclass(frozen=True)
+class Signals:
+    """A query's candidate chunks, row by row, with each retrieval signal normalised over them."""
+
+    query_lang: str
+    ids: list[str]
+    texts: list[str]
+    metadatas: list[dict[str, Any]]
+    dense: list[float]  # raw cosine similarities
+    bm25: list[float]  # raw BM25 of the stemmed-words view
+    signals: dict[str, np.ndarray]  # "dense" and each lexical view, 0..1
 
 
 @dataclass(frozen=True)
