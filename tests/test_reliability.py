@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from langchain_core.documents import Document
 
 import rag
+from rag.config import BUNDLED_MODEL
 from rag.evaluation import read_dataset
 from rag.generation import ClaimDraft, Reply, verify
 from rag.retrieval import build_retriever
@@ -55,18 +56,25 @@ def store_state(settings: rag.Settings) -> dict[str, Any]:
 
 
 def rag_env(settings: rag.Settings) -> dict[str, str]:
-    return {**os.environ, "RAG_PERSIST_DIR": str(settings.persist_dir), "RAG_PROGRESS": "false", "HF_HUB_OFFLINE": "1"}
+    return {
+        **os.environ,
+        "RAG_PERSIST_DIR": str(settings.persist_dir),
+        "RAG_EMBEDDING_MODEL": settings.embedding_model,
+        "RAG_PROGRESS": "false",
+        "HF_HUB_OFFLINE": "1",
+    }
 
 
 @pytest.mark.slow
 def test_kill_9_during_ingestion_then_ingest_again_converges_to_a_clean_run(tmp_path: Path) -> None:
     folder = squad_folder(tmp_path / "archive", 300)
-    clean = rag.Settings(persist_dir=tmp_path / "clean", progress=False)
+    # Crash safety does not depend on the model: the fast one keeps this test short.
+    clean = rag.Settings(persist_dir=tmp_path / "clean", embedding_model=BUNDLED_MODEL, progress=False)
     rag.ingest([folder], clean)
     expected = store_state(clean)
     assert len(expected["chroma"]) == len(set(expected["chroma"])) > 300
 
-    crashed = rag.Settings(persist_dir=tmp_path / "crashed", progress=False)
+    crashed = clean.model_copy(update={"persist_dir": tmp_path / "crashed"})
     records = tmp_path / "crashed" / "records.sqlite"
 
     def recorded() -> int:

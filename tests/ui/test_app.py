@@ -125,7 +125,7 @@ def test_sidebar_shows_the_index_status(open_app: Open, shared_store: rag.Settin
     status = rag.index_status(shared_store)
     assert metrics == {"Articles": "2", "Passages": str(status.chunks)}
     caption = " ".join(c.value for c in app.sidebar.caption)
-    assert "bundled:all-MiniLM-L6-v2" in plain(caption) and status.store in plain(caption)
+    assert status.embedding_model in plain(caption) and status.store in plain(caption)
 
 
 def test_upload_then_ask_about_it_then_remove_it(open_app: Open, settings: rag.Settings, tmp_path: Path) -> None:
