@@ -38,7 +38,10 @@ EVAL = REPO.parent / "shared" / "eval"
 def chain_for(settings: rag.Settings) -> QuestionAnsweringChain:
     retriever = build_retriever(settings)
     return QuestionAnsweringChain(
-        settings, retriever, HeuristicPlanner(), ExtractiveAnswerer(EvidenceScorer(retriever.store.embeddings))
+        settings,
+        retriever,
+        HeuristicPlanner(),
+        ExtractiveAnswerer(EvidenceScorer(retriever.store.embeddings, retriever.store.vectors)),
     )
 
 
@@ -87,6 +90,13 @@ def measure(news: QuestionAnsweringChain, seed: QuestionAnsweringChain, data: di
     }
 
 
+def _sentence_similarities(self: EvidenceScorer, question: str, candidates: list[Any]) -> Any:
+    """Each sentence embedded on its own, as before the sixth round."""
+    question_vector = self.embeddings.encode_cached([question], query=True)[0]
+    sentences = [c.text for c in candidates]
+    return self.embeddings.encode_cached(sentences) @ question_vector - self.embeddings.similarity_offset
+
+
 @contextmanager
 def patched(target: Any, name: str, value: Any) -> Iterator[None]:
     before = getattr(target, name)
@@ -125,6 +135,8 @@ def main() -> None:
             "no measured-kind gate": [(rag.evidence, "MEASURED_KINDS", ())],
             "no two-part questions": [(rag.planning, "question_parts", lambda question, lang: ())],
             "coverage floor 0.5": [(chain.answerer.evidence, "min_coverage", 0.5) for chain in (news, seed)],
+            "no joint coverage floor": [(rag.evidence, "MIN_JOINT_COVERAGE", 0.0)],
+            "each sentence embedded": [(EvidenceScorer, "_similarities", _sentence_similarities)],
         }
         for label, patches in ablations.items():
             with ExitStack() as stack:

@@ -235,7 +235,7 @@ def build_chain(settings: Settings | None = None) -> Runnable:
     """The one chain: `.invoke`, `.stream`, `.batch` and their async forms all work."""
     settings = settings or Settings()
     retriever = build_retriever(settings)
-    evidence = EvidenceScorer(retriever.store.embeddings)
+    evidence = EvidenceScorer(retriever.store.embeddings, retriever.store.vectors)
     extractive = ExtractiveAnswerer(evidence)
     if settings.llm == "extractive":
         return QuestionAnsweringChain(settings, retriever, HeuristicPlanner(), extractive).runnable()

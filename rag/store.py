@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+import numpy as np
 from langchain_chroma import Chroma
 from langchain_core.indexing import RecordManager
 
@@ -350,6 +351,12 @@ class ArticleStore:
             metadatas.extend(dict(m or {}) for m in page["metadatas"] or [])
             offset += len(page["ids"])
         return ids, texts, metadatas
+
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored embedding of each chunk id that is in the collection."""
+        found = self.collection().get(ids=ids, include=["embeddings"])
+        vectors = found["embeddings"] if found["embeddings"] is not None else []
+        return {chunk_id: np.asarray(v, dtype=np.float32) for chunk_id, v in zip(found["ids"], vectors, strict=True)}
 
     def delete_collection(self) -> None:
         from chromadb.errors import NotFoundError

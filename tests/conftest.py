@@ -18,6 +18,8 @@ import rag
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 SHARED_EVAL = REPO.parent / "shared" / "eval"
+# Seed dev cases the default model fails, and why: docs/retrieval.md, "Sixth round".
+KNOWN_SEED_FAILURES = {"ushakov-talks"}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -47,9 +47,14 @@ def test_the_gate_says_why_passages_cannot_answer(model_cache: Path) -> None:
     assert "of the question's words" in scorer.why_unanswerable(
         analyse_question("Cosa pensano gli economisti del prezzo del gas in Russia?", "it"), [talks]
     )
-    # Asked for an amount, the passage holds none.
-    assert "holds what is asked (how_much)" in scorer.why_unanswerable(
+    # Each passage holds a third of the words: enough alone (0.3), too few together (at most half).
+    assert "together hold 33% of the question's words" in scorer.why_unanswerable(
         analyse_question("Quanto costa il gas in Russia?", "it"), [talks]
+    )
+    # Asked for an amount, the passage holds none.
+    gas = passage("In Russia il gas costa sempre di più alle famiglie, ha ribadito Ushakov.")
+    assert "holds what is asked (how_much)" in scorer.why_unanswerable(
+        analyse_question("Quanto costa il gas in Russia?", "it"), [gas]
     )
     # The question names a month; the passage was published two years later.
     dated = Document(page_content=talks.page_content, metadata={**talks.metadata, "date_num": 20251203})

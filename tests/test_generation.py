@@ -153,7 +153,7 @@ class PromptedFake(CountingFake):
 def llm_chain(settings: rag.Settings, *replies: str, model: CountingFake | None = None) -> tuple[Any, CountingFake]:
     model = model if model is not None else CountingFake(messages=iter([AIMessage(content=r) for r in replies]))
     retriever = build_retriever(settings)
-    evidence = EvidenceScorer(retriever.store.embeddings)
+    evidence = EvidenceScorer(retriever.store.embeddings, retriever.store.vectors)
     answerer = LLMAnswerer(ChatBackend("fake", model, model), evidence, ExtractiveAnswerer(evidence), 10)
     return QuestionAnsweringChain(settings, retriever, HeuristicPlanner(), answerer).runnable(), model
 
