@@ -15,7 +15,7 @@ $(BIN)/rag: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# The CPU build of torch first, so nothing pulls the multi-GB CUDA one.
 	$(BIN)/pip install --quiet $(PIP_LOCAL) torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[ui,test,ollama,openai,bench,e5]'
+	$(BIN)/pip install --quiet -e '.[ui,test,ollama,openai,bench]'
 	touch $(BIN)/rag
 
 setup: $(BIN)/rag
@@ -44,8 +44,9 @@ eval: setup
 	$(BIN)/rag eval ../shared/eval/squad_it_dev.json.gz
 	$(BIN)/rag eval ../shared/eval/squad_it_en_questions_dev.json.gz
 
-bench: setup  # about half an hour on 2 cores; writes docs/benchmarks.md
+bench: setup  # about an hour on 2 cores; writes docs/benchmarks.md
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/models.py
 
 clean:
 	rm -rf $(VENV) .rag .pytest_cache
