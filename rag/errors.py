@@ -35,7 +35,7 @@ class EmbeddingModelMismatchError(RagError):
     def __init__(self, stored: str, configured: str) -> None:
         super().__init__(
             f"The index was built with embedding model '{stored}', but RAG_EMBEDDING_MODEL is "
-            f"'{configured}'. Either set RAG_EMBEDDING_MODEL='{stored}', or re-index with the new "
+            f"'{configured}' (set, or the default). Either set RAG_EMBEDDING_MODEL='{stored}', or re-index with the new "
             "model: `rag reindex`."
         )
 

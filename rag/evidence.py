@@ -3,16 +3,17 @@
 Both answerers use it: the extractive one quotes the best-scored sentences, the LLM answerer asks
 the gate first and abstains without calling the LLM when the passages cannot answer.
 
-A sentence is scored on dense similarity to the question, lexical overlap (stems within a
-language, character n-grams across), the names the question mentions, the passage's retrieval
+A sentence is scored on its passage's dense similarity to the question (the stored vector:
+embedding each sentence is too slow with e5), lexical overlap (stems within a language,
+character n-grams across), the names the question mentions, the passage's retrieval
 score, whether it holds the kind of answer asked (a count, an amount, a date, a reason) and,
 for "what did X say" questions, whether X is the speaker. The gate says why the passages
 cannot answer: names or a speaker they never mention, no article from the period the question
-names, too few of the question's words in a same-language passage, weak evidence, or no
-sentence holding the number or date asked.
+names, too few of the question's words in a same-language passage or in all of them together,
+weak evidence, or no sentence holding the number or date asked.
 
 Usage:
-    >>> scorer = EvidenceScorer(embeddings)  # doctest: +SKIP
+    >>> scorer = EvidenceScorer(embeddings, store.vectors)  # doctest: +SKIP
     >>> ranked, why = scorer.gate(facts, scorer.candidates(facts, passages))  # doctest: +SKIP
 """
 
@@ -97,14 +98,15 @@ def _with_score(cand: Candidate) -> Candidate:
     return replace(cand, score=score)
 
 
-def coverage(facts: QuestionFacts, text: str, lang: str) -> float:
-    """Share of the question's content words that `text` contains (names in any spelling)."""
-    if not facts.terms:
+def coverage(facts: QuestionFacts, text: str, lang: str, skip: frozenset[str] = frozenset()) -> float:
+    """Share of the question's content words (but `skip`) that `text` contains (names in any spelling)."""
+    terms = [(word, term) for word, term in facts.terms if word not in skip]
+    if not terms:
         return 0.0
     present = set(stems(text, (lang,)))
     folded_names = {fold(n) for n in facts.names}
-    hits = sum(1 for word, term in facts.terms if term in present or (word in folded_names and mentions(word, text)))
-    return hits / len(facts.terms)
+    hits = sum(1 for word, term in terms if term in present or (word in folded_names and mentions(word, text)))
+    return hits / len(terms)
 
 
 def mentions(name: str, text: str) -> bool:
@@ -255,7 +257,9 @@ class EvidenceScorer:
             best_coverage = max(coverage(facts, doc.page_content, facts.lang) for doc in same_language)
             if best_coverage < self.min_coverage:
                 return f"the passages hold {best_coverage:.0%} of the question's words"
-            together = coverage(facts, " ".join(doc.page_content for doc in same_language), facts.lang)
+            # An article carries its date as metadata: the month and year asked need not be in its text.
+            joined = " ".join(doc.page_content for doc in same_language)
+            together = coverage(facts, joined, facts.lang, skip=facts.period_words)
             if together < MIN_JOINT_COVERAGE:
                 return f"the passages together hold {together:.0%} of the question's words"
         best = candidates[0]

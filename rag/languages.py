@@ -56,6 +56,9 @@ class Language:
     :param number_words: numbers written as words ("cinque miliardi", "four brands"); not "one",
         which is also the indefinite article in most table languages.
     :param reason_words: connectives that give a cause ("because", "a causa di").
+    :param relative_dates: phrases naming a time relative to now ("last week", "ieri"), as
+        dateparser reads them (not folded: it needs the accents). Not "today": "who leads Italy
+        today" asks what is current, not what was published on the newest article's day.
     :param answer_frame: the words that open an extractive answer.
     :param abstention: the answer when the articles do not say.
     :param say_question: an example question about what `{name}` said.
@@ -83,6 +86,7 @@ class Language:
     amount_words: tuple[str, ...] = ()
     number_words: frozenset[str] = frozenset()
     reason_words: tuple[str, ...] = ()
+    relative_dates: tuple[str, ...] = ()
     answer_frame: str = "According to the articles:"
     abstention: str = "I couldn't find this in the articles."
     say_question: str = "What did {name} say?"
@@ -177,6 +181,15 @@ ITALIAN = Language(
         "due tre quattro cinque sei sette otto nove dieci undici dodici venti trenta cento mille milione milioni miliardo miliardi dozzina decine centinaia migliaia"
     ),
     reason_words=_phrases("perche|poiche|a causa|dovuto a|dovuta a|per via|grazie a|visto che|dato che"),
+    relative_dates=(
+        "settimana scorsa",
+        "mese scorso",
+        "anno scorso",
+        "questa settimana",
+        "questo mese",
+        "quest'anno",
+        "ieri",
+    ),
     answer_frame="Secondo gli articoli:",
     abstention="Non ho trovato questa informazione negli articoli.",
     say_question="Cosa ha detto {name}?",
@@ -253,6 +266,15 @@ ENGLISH = Language(
         "two three four five six seven eight nine ten eleven twelve twenty thirty hundred thousand million billion dozen dozens hundreds thousands"
     ),
     reason_words=_phrases("because|due to|owing to|as a result|caused by|thanks to"),
+    relative_dates=(
+        "last week",
+        "this week",
+        "last month",
+        "this month",
+        "last year",
+        "this year",
+        "yesterday",
+    ),
     boilerplate=(
         r"(?:click|tap) here",
         r"download (?:the|our) app",
@@ -305,6 +327,15 @@ FRENCH = Language(
         "deux trois quatre cinq six sept huit neuf dix onze douze vingt trente cent mille million millions milliard milliards douzaine dizaines centaines milliers"
     ),
     reason_words=_phrases("parce que|a cause|en raison|du fait|grace a|puisque"),
+    relative_dates=(
+        "la semaine dernière",
+        "cette semaine",
+        "le mois dernier",
+        "ce mois-ci",
+        "l'année dernière",
+        "cette année",
+        "hier",
+    ),
     answer_frame="D'après les articles :",
     abstention="Je n'ai pas trouvé cette information dans les articles.",
     say_question="Qu'a dit {name} ?",
@@ -357,6 +388,15 @@ SPANISH = Language(
         "dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta cien mil millon millones docena decenas cientos miles"
     ),
     reason_words=_phrases("porque|debido a|a causa|ya que|puesto que|gracias a"),
+    relative_dates=(
+        "la semana pasada",
+        "esta semana",
+        "el mes pasado",
+        "este mes",
+        "el año pasado",
+        "este año",
+        "ayer",
+    ),
     answer_frame="Según los artículos:",
     abstention="No he encontrado esta información en los artículos.",
     say_question="¿Qué dijo {name}?",
@@ -411,6 +451,15 @@ GERMAN = Language(
         "zwei drei vier funf sechs sieben acht neun zehn elf zwolf zwanzig dreissig hundert tausend million millionen milliarde milliarden dutzend dutzende hunderte tausende"
     ),
     reason_words=_phrases("weil|denn|wegen|aufgrund|infolge|dank"),
+    relative_dates=(
+        "letzte Woche",
+        "diese Woche",
+        "letzten Monat",
+        "diesen Monat",
+        "letztes Jahr",
+        "dieses Jahr",
+        "gestern",
+    ),
     answer_frame="Laut den Artikeln:",
     abstention="Dazu habe ich in den Artikeln nichts gefunden.",
     say_question="Was hat {name} gesagt?",
@@ -467,6 +516,15 @@ PORTUGUESE = Language(
         "dois tres quatro cinco seis sete oito nove dez onze doze vinte trinta cem mil milhao milhoes bilhao bilhoes duzia dezenas centenas milhares"
     ),
     reason_words=_phrases("porque|devido a|por causa|ja que|uma vez que|gracas a"),
+    relative_dates=(
+        "semana passada",
+        "esta semana",
+        "mês passado",
+        "este mês",
+        "ano passado",
+        "este ano",
+        "ontem",
+    ),
     answer_frame="Segundo os artigos:",
     abstention="Não encontrei esta informação nos artigos.",
     say_question="O que disse {name}?",

@@ -16,6 +16,7 @@ Usage:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import shutil
@@ -71,6 +72,9 @@ class LexicalIndex:
         self.indexes = indexes
         self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
         self.languages = tuple(sorted({str(m.get("lang", "")) for m in metadatas if m.get("lang")}))
+        newest = max((m["date_num"] for m in metadatas if isinstance(m.get("date_num"), int)), default=None)
+        # What "last week" is relative to, in an archive: the newest article's date.
+        self.newest_date = dt.date(newest // 10000, newest // 100 % 100, newest % 100) if newest else None
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> LexicalIndex:

@@ -18,6 +18,7 @@ Usage:
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import logging
 import re
@@ -27,10 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from rag.dates import Period, question_periods
+from rag.dates import YEAR, Period, question_periods, relative_periods, relative_phrases
 from rag.errors import LLMError
 from rag.language import char_grams, content_words, detect_language, fold, names, phrase_pattern, stem, stems
-from rag.languages import LANGUAGES, QUESTION_KINDS, language, openers
+from rag.languages import LANGUAGES, QUESTION_KINDS, calendar_names, language, openers
 from rag.llm import ChatBackend, Messages, stream_reply
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class QuestionFacts:
     stems: frozenset[str]  # content words stemmed in every corpus language
     grams: frozenset[str]
     periods: tuple[Period, ...] = ()  # dates and periods the question names
+    period_words: frozenset[str] = frozenset()  # `terms` words that name those periods ("giugno", "2009")
     parts: tuple[QuestionFacts, ...] = ()  # a two-part question's parts ("how many X, and when Y?")
 
 
@@ -82,13 +84,27 @@ class QueryPlan:
 class Planner(Protocol):
     """Turns a question and its conversation into a `QueryPlan`."""
 
-    def plan(self, question: str, history: History, corpus_langs: tuple[str, ...], deadline: float) -> QueryPlan: ...
+    def plan(
+        self,
+        question: str,
+        history: History,
+        corpus_langs: tuple[str, ...],
+        deadline: float,
+        today: dt.date | None = None,
+    ) -> QueryPlan: ...
 
 
-def analyse_question(question: str, lang: str, corpus_langs: tuple[str, ...] = (), split: bool = True) -> QuestionFacts:
+def analyse_question(
+    question: str,
+    lang: str,
+    corpus_langs: tuple[str, ...] = (),
+    split: bool = True,
+    today: dt.date | None = None,
+) -> QuestionFacts:
     """The `QuestionFacts` of `question`, written in `lang`, over articles in `corpus_langs`.
 
     :param split: analyse each part of a two-part question too (a part keeps the whole's names).
+    :param today: what "last week" is relative to (the newest article's date); None: not read.
     """
     found = names(question, lang)
     # The first word is capitalised anyway ("Describe ..."); it is a name only if it recurs.
@@ -98,12 +114,16 @@ def analyse_question(question: str, lang: str, corpus_langs: tuple[str, ...] = (
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
     parts = (
         tuple(
-            replace(analyse_question(part, lang, corpus_langs, split=False), names=required, speaker=None)
+            replace(analyse_question(part, lang, corpus_langs, False, today), names=required, speaker=None)
             for part in question_parts(question, lang)
         )
         if split
         else ()
     )
+    # "Last week" names a time, not what the articles say: its words are no terms.
+    relative = {w for phrase in relative_phrases(question, lang) for w in content_words(phrase, lang)}
+    terms = tuple(dict.fromkeys((w, stem(w, lang)) for w in content_words(question, lang) if w not in relative))
+    periods = question_periods(question)
     return QuestionFacts(
         text=question,
         lang=lang,
@@ -111,12 +131,27 @@ def analyse_question(question: str, lang: str, corpus_langs: tuple[str, ...] = (
         # A two-part question asks for two facts; gathering one person's statements would crowd them out.
         speaker=None if parts else _speaker(folded, required, lang),
         asks=tuple(dict.fromkeys(k for part in parts for k in part.asks)) if parts else _asks(folded, lang),
-        terms=tuple(dict.fromkeys((word, stem(word, lang)) for word in content_words(question, lang))),
+        terms=terms,
         stems=frozenset(stems(question, langs)),
         grams=frozenset(char_grams(question, lang)),
-        periods=question_periods(question),
+        periods=periods + (relative_periods(question, lang, today) if today else ()),
+        period_words=_period_words(terms, lang, required) if periods else frozenset(),
         parts=parts,
     )
+
+
+def _period_words(terms: tuple[tuple[str, str], ...], lang: str, names: tuple[str, ...]) -> frozenset[str]:
+    """The month, weekday and year words among `terms`, unless part of a name ("Theresa May")."""
+    calendar = calendar_names(lang)
+    in_names = {w for n in names for w in fold(n).split()}
+    return frozenset(
+        word
+        for word, _ in terms
+        if word not in in_names and (word in calendar.months or word in calendar.weekdays or _YEAR.fullmatch(word))
+    )
+
+
+_YEAR = re.compile(YEAR)
 
 
 def question_parts(question: str, lang: str) -> tuple[str, ...]:
@@ -216,11 +251,18 @@ def standalone_query(question: str, history: History, lang: str) -> str:
 class HeuristicPlanner:
     """Plans without an LLM: follow-ups get the names of the latest turns; one search query."""
 
-    def plan(self, question: str, history: History, corpus_langs: tuple[str, ...], deadline: float) -> QueryPlan:
-        """:returns: the plan; `deadline` is unused (nothing here waits)."""
+    def plan(
+        self,
+        question: str,
+        history: History,
+        corpus_langs: tuple[str, ...],
+        deadline: float,
+        today: dt.date | None = None,
+    ) -> QueryPlan:
+        """:returns: the plan; `deadline` is unused (nothing here waits); `today`: see `analyse_question`."""
         lang = detect_language(question)
         query = standalone_query(question, history, lang)
-        return QueryPlan(analyse_question(query, lang, corpus_langs), (SearchQuery(query, lang),))
+        return QueryPlan(analyse_question(query, lang, corpus_langs, today=today), (SearchQuery(query, lang),))
 
 
 class LLMPlanner:
@@ -236,15 +278,24 @@ class LLMPlanner:
         self.timeout = timeout
         self.heuristic = heuristic or HeuristicPlanner()
 
-    def plan(self, question: str, history: History, corpus_langs: tuple[str, ...], deadline: float) -> QueryPlan:
-        fallback = self.heuristic.plan(question, history, corpus_langs, deadline)
+    def plan(
+        self,
+        question: str,
+        history: History,
+        corpus_langs: tuple[str, ...],
+        deadline: float,
+        today: dt.date | None = None,
+    ) -> QueryPlan:
+        fallback = self.heuristic.plan(question, history, corpus_langs, deadline, today)
         lang = fallback.lang
         query = fallback.facts.text
         if history:
             conversation = "\n".join(f"{role}: {text[:600]}" for role, text in list(history)[-6:])
             user = f"Conversation:\n{conversation}\n\nLast question: {question}"
             query = self._short_reply([("system", REWRITE_PROMPT), ("user", user)], deadline, query)
-        facts = fallback.facts if query == fallback.facts.text else analyse_question(query, lang, corpus_langs)
+        facts = (
+            fallback.facts if query == fallback.facts.text else analyse_question(query, lang, corpus_langs, today=today)
+        )
         targets = [code for code in corpus_langs if code in LANGUAGES and code != lang] if lang in LANGUAGES else []
         searches = [SearchQuery(query, lang)]
         if targets:

@@ -49,9 +49,9 @@ class FusionWeights:
 # even less), so the dense model and n-grams (cognates) carry it.
 SAME_LANGUAGE = FusionWeights(dense=0.2, words=0.3, grams=0.35, names=0.05, bigrams=0.1)
 CROSS_LANGUAGE = FusionWeights(dense=0.5, words=0.05, grams=0.4, names=0.05)
-# multilingual-e5-small finds the paragraph on its own far more often than MiniLM (dense alone,
-# recall@5: Italian 0.85 against 0.47), so it earns more of the mix; chosen on both article
-# halves by benchmarks/fusion_tuning.py (docs/retrieval.md, "Sixth round").
+# multilingual-e5-small carries more of the match than MiniLM, so it earns more of the mix;
+# chosen on both SQuAD-it article halves by benchmarks/fusion_tuning.py (docs/retrieval.md,
+# "Sixth round").
 E5_SAME_LANGUAGE = FusionWeights(dense=0.6, words=0.1, grams=0.15, names=0.0, bigrams=0.15)
 E5_CROSS_LANGUAGE = FusionWeights(dense=0.7, words=0.25, grams=0.0, names=0.0, bigrams=0.05)
 MODEL_FUSION = {BUNDLED_E5: (E5_SAME_LANGUAGE, E5_CROSS_LANGUAGE)}
@@ -152,16 +152,7 @@ class HybridRetriever(BaseRetriever):
         )
         if found is None:
             return []
-        same_language, cross_language = self.weights()
-        fused = np.zeros(len(found.ids), dtype=np.float32)
-        for i, meta in enumerate(found.metadatas):
-            weights = same_language if meta.get("lang") == found.query_lang else cross_language
-            score = sum(getattr(weights, name) * float(values[i]) for name, values in found.signals.items())
-            if meta.get("kind") == "caption":
-                score *= CAPTION_FACTOR
-            if periods and any(period.holds(meta.get("date_num")) for period in periods):
-                score += DATE_BOOST
-            fused[i] = score
+        fused = fuse(found, *self.weights(), periods)
         results = []
         for i in np.argsort(-fused)[:k]:
             meta = {
@@ -284,6 +275,23 @@ class Signals:
     dense: list[float]  # raw cosine similarities
     bm25: list[float]  # raw BM25 of the stemmed-words view
     signals: dict[str, np.ndarray]  # "dense" and each lexical view, 0..1
+
+
+def fuse(
+    found: Signals, same_language: FusionWeights, cross_language: FusionWeights, periods: tuple[Period, ...] = ()
+) -> np.ndarray:
+    """Each candidate's fused score: its signals weighted by whether it is in the question's
+    language, captions lowered, passages published in a period the question names raised."""
+    fused = np.zeros(len(found.ids), dtype=np.float32)
+    for i, meta in enumerate(found.metadatas):
+        weights = same_language if meta.get("lang") == found.query_lang else cross_language
+        score = sum(getattr(weights, name) * float(values[i]) for name, values in found.signals.items())
+        if meta.get("kind") == "caption":
+            score *= CAPTION_FACTOR
+        if periods and any(period.holds(meta.get("date_num")) for period in periods):
+            score += DATE_BOOST
+        fused[i] = score
+    return fused
 
 
 @dataclass(frozen=True)

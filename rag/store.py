@@ -354,7 +354,9 @@ class ArticleStore:
 
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """The stored embedding of each chunk id that is in the collection."""
-        found = self.collection().get(ids=ids, include=["embeddings"])
+        if not ids:
+            return {}  # Chroma refuses an empty id list, and a repeated id
+        found = self.collection().get(ids=list(dict.fromkeys(ids)), include=["embeddings"])
         vectors = found["embeddings"] if found["embeddings"] is not None else []
         return {chunk_id: np.asarray(v, dtype=np.float32) for chunk_id, v in zip(found["ids"], vectors, strict=True)}
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from rag.dates import REPORTING_DAYS, date_number, dateline_date, publication_date, question_periods
+from rag.dates import REPORTING_DAYS, date_number, dateline_date, publication_date, question_periods, relative_periods
 
 
 @pytest.mark.parametrize(
@@ -78,3 +78,32 @@ def test_a_period_holds_the_dates_of_chunks_inside_it() -> None:
     assert period.holds(date_number("2011-06-07")) and period.holds(date_number("2011-07-10"))
     assert not period.holds(date_number("2011-05-31")) and not period.holds(date_number("2012-06-07"))
     assert not period.holds(None)  # an undated chunk
+
+
+NEWEST = dt.date(2009, 6, 10)  # a Wednesday: "last week" is 1-7 June
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "first", "last", "precision"),
+    [
+        ("What did Acme say last week?", "en", "2009-06-01", "2009-06-07", "week"),
+        ("Cosa ha detto Acme la settimana scorsa?", "it", "2009-06-01", "2009-06-07", "week"),
+        ("Qu'a dit Acme la semaine dernière ?", "fr", "2009-06-01", "2009-06-07", "week"),
+        ("¿Qué dijo Acme ayer?", "es", "2009-06-09", "2009-06-09", "day"),
+        ("Was hat Acme letzten Monat gesagt?", "de", "2009-05-01", "2009-05-31", "month"),
+        ("O que a Acme disse no ano passado?", "pt", "2008-01-01", "2008-12-31", "year"),
+    ],
+)
+def test_a_relative_period_is_read_against_the_newest_article(
+    question: str, lang: str, first: str, last: str, precision: str
+) -> None:
+    (period,) = relative_periods(question, lang, NEWEST)
+    assert period.precision == precision
+    assert period.holds(date_number(first)) and period.holds(date_number(last))
+    assert not period.holds(date_number((dt.date.fromisoformat(first) - dt.timedelta(days=2)).isoformat()))
+
+
+def test_no_relative_phrase_no_relative_period() -> None:
+    assert relative_periods("What did Acme say about the weekly figures?", "en", NEWEST) == ()
+    # Folded and with a typographic apostrophe, as typed.
+    assert relative_periods("Quanto ha guadagnato Acme quest’anno?", "it", NEWEST)[0].precision == "year"

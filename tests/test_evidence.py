@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from langchain_core.documents import Document
 
+import rag
 from rag.embeddings import shared_embeddings
 from rag.evidence import EvidenceScorer, coverage, is_speaker, mentions
 from rag.planning import analyse_question
@@ -47,9 +49,16 @@ def test_the_gate_says_why_passages_cannot_answer(model_cache: Path) -> None:
     assert "of the question's words" in scorer.why_unanswerable(
         analyse_question("Cosa pensano gli economisti del prezzo del gas in Russia?", "it"), [talks]
     )
-    # Each passage holds a third of the words: enough alone (0.3), too few together (at most half).
+    # A third of the words is enough for one passage (0.3), too few for all of them (under half).
     assert "together hold 33% of the question's words" in scorer.why_unanswerable(
         analyse_question("Quanto costa il gas in Russia?", "it"), [talks]
+    )
+    prices = Document(
+        page_content="Il gas costa caro, hanno detto i ministri dell'energia riuniti a Bruxelles.",
+        metadata={**talks.metadata, "source": "b.txt"},
+    )
+    assert "together hold" not in scorer.why_unanswerable(
+        analyse_question("Quanto costa il gas in Russia?", "it"), [talks, prices]
     )
     # Asked for an amount, the passage holds none.
     gas = passage("In Russia il gas costa sempre di più alle famiglie, ha ribadito Ushakov.")
@@ -75,3 +84,15 @@ def test_a_sentence_already_quoted_ranks_last(model_cache: Path) -> None:
     first = scorer.candidates(facts, [passage(text)])
     again = scorer.candidates(facts, [passage(text)], already_said=first[0].text)
     assert again[-1].text == first[0].text and again[-1].repeated
+
+
+def test_retrieved_sentences_take_their_passages_stored_vectors(shared_store: rag.Settings) -> None:
+    retriever = rag.build_retriever(shared_store)
+    scorer = EvidenceScorer(retriever.store.embeddings, retriever.store.vectors)
+    question = "Cosa ha detto Ushakov sui territori?"
+    passages = retriever.invoke(question)
+    offset = retriever.store.embeddings.similarity_offset
+    for cand in scorer.candidates(analyse_question(question, "it"), passages):
+        # Chroma's similarity of the passage to the question, from the same stored vector.
+        assert cand.dense + offset == pytest.approx(cand.doc.metadata["dense_score"], abs=1e-4)
+    assert retriever.store.vectors([]) == {}

@@ -3,6 +3,7 @@ French and German articles answered in their own language beside the Italian cor
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 import rag
+from rag.dates import relative_periods
 from rag.language import answer_kinds, content_words, detect_language, names
 from rag.languages import LANGUAGES, NEUTRAL, QUESTION_KINDS, language
 from rag.planning import analyse_question
@@ -30,6 +32,10 @@ def test_every_entry_has_what_every_module_reads(code: str) -> None:
     assert entry.answer_frame and entry.abstention and "{name}" in entry.say_question and entry.boilerplate
     assert entry.source_headings
     assert entry.part_openers and entry.and_words and entry.amount_words and entry.number_words and entry.reason_words
+    # Every relative phrase is one dateparser reads in this language ("last week" -> a week).
+    assert entry.relative_dates
+    for phrase in entry.relative_dates:
+        assert relative_periods(f"… {phrase} …", code, dt.date(2009, 6, 10)), phrase
 
 
 def test_each_language_answers_in_its_own_words() -> None:

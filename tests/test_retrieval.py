@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 import rag
+from rag.config import BUNDLED_E5, BUNDLED_MODEL
 from rag.evaluation import index_squad, ranking_metrics, read_dataset
 from rag.lexical import BM25_B, BM25_K1, DOCUMENT_VIEWS, LexicalIndex, query_views
-from rag.retrieval import FusionWeights, HybridRetriever
+from rag.retrieval import CROSS_LANGUAGE, MODEL_FUSION, SAME_LANGUAGE, FusionWeights, HybridRetriever, fuse
+from rag.store import open_store
 from tests.conftest import SHARED_EVAL
 
 FOX = "fox-news-putin-witkoff-kushner.txt"
@@ -24,6 +26,22 @@ def test_documents_carry_chunk_metadata_and_scores(shared_store: rag.Settings) -
     for doc in docs:
         assert {"source", "title", "lang", "chunk_id", "start", "end", "score"} <= doc.metadata.keys()
         assert Path(doc.metadata["source"]).read_text()[doc.metadata["start"] : doc.metadata["end"]] == doc.page_content
+
+
+def test_each_model_has_its_fusion_weights_and_a_retriever_may_override_them(shared_store: rag.Settings) -> None:
+    retriever = rag.build_retriever(shared_store)
+    assert shared_store.embedding_model == BUNDLED_E5 and retriever.weights() == MODEL_FUSION[BUNDLED_E5]
+    minilm = HybridRetriever(store=open_store(shared_store.model_copy(update={"embedding_model": BUNDLED_MODEL})))
+    assert minilm.weights() == (SAME_LANGUAGE, CROSS_LANGUAGE)  # any model without its own
+    dense_only = FusionWeights(dense=1.0, words=0.0, grams=0.0, names=0.0)
+    assert HybridRetriever(store=retriever.store, same_language=dense_only).weights()[0] == dense_only
+
+    # `search` ranks by `fuse` over `signals`: what the tuning script reproduces.
+    found = retriever.signals("Ushakov territori", 50)
+    assert found is not None
+    fused = fuse(found, *retriever.weights())
+    top = [found.ids[i] for i in fused.argsort()[::-1][:6]]
+    assert [doc.metadata["id"] for doc, _ in retriever.search("Ushakov territori", k=6)] == top
 
 
 @pytest.mark.parametrize(
