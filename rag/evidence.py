@@ -98,15 +98,21 @@ def _with_score(cand: Candidate) -> Candidate:
     return replace(cand, score=score)
 
 
-def coverage(facts: QuestionFacts, text: str, lang: str, skip: frozenset[str] = frozenset()) -> float:
-    """Share of the question's content words (but `skip`) that `text` contains (names in any spelling)."""
-    terms = [(word, term) for word, term in facts.terms if word not in skip]
-    if not terms:
-        return 0.0
+def coverage(facts: QuestionFacts, text: str, lang: str) -> float:
+    """Share of the question's content words that `text` contains (names in any spelling)."""
+    return _share(covered_words(facts, text, lang), facts)
+
+
+def covered_words(facts: QuestionFacts, text: str, lang: str) -> set[str]:
+    """The question's content words that `text` contains (names in any spelling)."""
     present = set(stems(text, (lang,)))
     folded_names = {fold(n) for n in facts.names}
-    hits = sum(1 for word, term in terms if term in present or (word in folded_names and mentions(word, text)))
-    return hits / len(terms)
+    return {word for word, term in facts.terms if term in present or (word in folded_names and mentions(word, text))}
+
+
+def _share(covered: set[str], facts: QuestionFacts, skip: frozenset[str] = frozenset()) -> float:
+    counted = {word for word, _ in facts.terms} - skip
+    return len(covered & counted) / len(counted) if counted else 0.0
 
 
 def mentions(name: str, text: str) -> bool:
@@ -254,12 +260,12 @@ class EvidenceScorer:
             return "no article was published in the period the question names"
         same_language = [doc for doc in passages if doc.metadata.get("lang") == facts.lang]
         if same_language:
-            best_coverage = max(coverage(facts, doc.page_content, facts.lang) for doc in same_language)
+            covered = [covered_words(facts, doc.page_content, facts.lang) for doc in same_language]
+            best_coverage = max(_share(words, facts) for words in covered)
             if best_coverage < self.min_coverage:
                 return f"the passages hold {best_coverage:.0%} of the question's words"
             # An article carries its date as metadata: the month and year asked need not be in its text.
-            joined = " ".join(doc.page_content for doc in same_language)
-            together = coverage(facts, joined, facts.lang, skip=facts.period_words)
+            together = _share(set().union(*covered), facts, skip=facts.period_words)
             if together < MIN_JOINT_COVERAGE:
                 return f"the passages together hold {together:.0%} of the question's words"
         best = candidates[0]
