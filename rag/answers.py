@@ -24,6 +24,15 @@ MARKER = re.compile(r"\s*\[(\d+)\]")
 
 
 @dataclass(frozen=True)
+class Carrier:
+    """Another outlet that carried the same story (a near-duplicate not indexed again)."""
+
+    outlet: str | None
+    url: str | None
+    title: str
+
+
+@dataclass(frozen=True)
 class Citation:
     """Passage `n` of an answer, with the words quoted from it and where they are in the article."""
 
@@ -39,6 +48,8 @@ class Citation:
     quote_end: int
     outlet: str | None = None
     chunk_id: str | None = None
+    url: str | None = None
+    also_in: tuple[Carrier, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,6 +72,7 @@ def citation_for(n: int, doc: Document, start: int, end: int) -> Citation:
         quote_end=offset + end,
         outlet=meta.get("outlet"),
         chunk_id=meta.get("chunk_id"),
+        url=meta.get("url"),
     )
 
 

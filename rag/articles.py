@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import RagError
+from rag.fetching import is_url
 from rag.language import names
 from rag.languages import NEUTRAL, language, speech_pattern
 from rag.loading import load_file
@@ -75,8 +76,13 @@ def _optional(value: object) -> str | None:
 
 
 def article_text(source: str, settings: Settings | None = None) -> str:
-    """The text that a citation's `start`/`end` offsets index, re-read from the source file."""
+    """The text that a citation's `start`/`end` offsets index: the source file, or a fetched page's kept copy."""
     settings = settings or Settings()
+    if is_url(source):
+        kept = open_store(settings).kept_text(source)
+        if kept is None:
+            raise RagError(f"{source} is not indexed; ingest the URL to read the whole article.")
+        return kept
     path = Path(source)
     if not path.is_file():
         raise RagError(f"{source} is no longer on disk; re-ingest it to read the whole article.")

@@ -35,7 +35,7 @@ from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator
 from langchain_core.runnables.utils import AddableDict
 
 from rag.answering import ExtractiveAnswerer
-from rag.answers import Answer
+from rag.answers import Answer, Carrier
 from rag.config import Settings
 from rag.dates import Period
 from rag.errors import QuestionError
@@ -191,7 +191,14 @@ class QuestionAnsweringChain:
             on_draft if config else None,
             deadline,
         )
-        return replace(answer, warnings=retrieved.prepared.warnings + answer.warnings)
+        duplicates = self.retriever.store.duplicates
+        citations = tuple(
+            replace(
+                c, also_in=tuple(Carrier(copy.outlet, copy.url, copy.title) for copy in duplicates.copies_of(c.source))
+            )
+            for c in answer.citations
+        )
+        return replace(answer, citations=citations, warnings=retrieved.prepared.warnings + answer.warnings)
 
     def stream_answer(self, states: Iterator[Retrieved], config: RunnableConfig) -> Iterator[AddableDict]:
         for state in states:

@@ -2,7 +2,9 @@
 
 Usage errors exit 2; rag's own errors print their message (which says how to fix them) and exit 1.
 
-    rag ingest [PATH...]          # default: corpus/
+    rag ingest [PATH|URL...]      # default: corpus/; a URL may be a page or an RSS/Atom feed
+    rag feeds add URL [--every 30m] | list | remove URL | update
+    rag watch                     # update each feed on its schedule until stopped
     rag ask "What did Ushakov say about territory?" [--json]
     rag search "Ushakov territori" [-k N] [--json]
     rag eval ../shared/eval/seed_qa_dev.json [--json]
@@ -12,13 +14,14 @@ Usage errors exit 2; rag's own errors print their message (which says how to fix
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import logging
 import math
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +36,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    ingest = commands.add_parser("ingest", help="index articles (.txt, .md, .html files or folders)")
-    ingest.add_argument("paths", nargs="*", type=Path, default=[Path("corpus")])
+    ingest = commands.add_parser("ingest", help="index articles (.txt, .md, .html files, folders, page or feed URLs)")
+    # Strings, not Paths: Path("https://a/b") would fold the '//' of a URL.
+    ingest.add_argument("paths", nargs="*", default=["corpus"], metavar="PATH_OR_URL")
+
+    feeds = commands.add_parser("feeds", help="follow RSS/Atom feeds: add, list, remove, update")
+    feed_commands = feeds.add_subparsers(dest="feeds_command", required=True)
+    add = feed_commands.add_parser("add", help="follow a feed and fetch it now")
+    add.add_argument("url")
+    add.add_argument("--every", default="30m", help="how often `rag watch` updates it (30m, 2h, 1d)")
+    feed_commands.add_parser("list", help="the followed feeds, their last update and article count")
+    remove = feed_commands.add_parser("remove", help="stop following a feed (its articles stay indexed)")
+    remove.add_argument("url")
+    feed_commands.add_parser("update", help="fetch new and changed entries of every feed now")
+    commands.add_parser("watch", help="update each feed on its schedule until stopped (Ctrl-C)")
 
     ask = commands.add_parser("ask", help="answer a question with cited passages")
     ask.add_argument("question")
@@ -84,9 +99,64 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from rag.indexing import ingest
 
-    report = ingest(args.paths, settings)
+    report = ingest(args.paths, settings, _progress(settings))
     for line in report.lines():
         print(line)
+    return 0
+
+
+def _progress(settings: Settings) -> Callable[[int, int], None] | None:
+    """A feed's pages counted on the terminal while they are fetched."""
+    if not (settings.progress and sys.stderr.isatty()):
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f"\rfetching the feed's pages: {done}/{total}", end="\n" if done == total else "", file=sys.stderr)
+
+    return show
+
+
+def _feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from rag.feeds import add_feed, list_feeds, remove_feed, update_feeds
+
+    if args.feeds_command == "add":
+        update = add_feed(args.url, settings, args.every, _progress(settings))
+        print(f"following {update.feed.title or args.url} ({args.url}), every {args.every}")
+        for line in update.report.lines():
+            print(line)
+    elif args.feeds_command == "list":
+        feeds = list_feeds(settings)
+        if not feeds:
+            print("no feeds followed; add one with `rag feeds add URL`")
+        for feed in feeds:
+            print(
+                f"{feed.url}  {feed.title}  every {feed.every_seconds // 60} min, {len(feed.articles)} articles, "
+                f"last update {feed.last_update or 'never'}"
+            )
+    elif args.feeds_command == "remove":
+        if not remove_feed(args.url, settings):
+            print(f"error: {args.url} is not followed (see `rag feeds list`)", file=sys.stderr)
+            return 1
+        print(f"no longer following {args.url}; its articles stay indexed")
+    else:
+        for update in update_feeds(settings, on_progress=_progress(settings)):
+            print(update.line())
+            for line in update.report.lines()[1:]:
+                print(f"  {line}")
+    return 0
+
+
+def _watch(args: argparse.Namespace, settings: Settings) -> int:
+    import threading
+
+    from rag.feeds import list_feeds, watch
+
+    if not list_feeds(settings):
+        print("error: no feeds followed; add one with `rag feeds add URL`", file=sys.stderr)
+        return 1
+    print("watching the feeds; stop with Ctrl-C", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        watch(settings, threading.Event(), lambda line: print(line, flush=True))
     return 0
 
 
@@ -105,8 +175,11 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     print(result["answer"])
     for citation in result["citations"]:
-        print(f"\n[{citation['n']}] {citation['title']} ({citation['date'] or 'undated'}) {citation['source']}")
+        outlet = f"{citation['outlet']}, " if citation["outlet"] else ""
+        print(f"\n[{citation['n']}] {citation['title']} ({outlet}{citation['date'] or 'undated'}) {citation['source']}")
         print(f"    “{citation['quote']}”")
+        for carrier in citation["also_in"]:
+            print(f"    also in {carrier['outlet'] or carrier['title']}: {carrier['url'] or ''}")
     for warning in result["warnings"]:
         print(f"\nnote: {warning}", file=sys.stderr)
     return 0
@@ -184,7 +257,16 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
 
-_COMMANDS = {"ingest": _ingest, "ask": _ask, "search": _search, "eval": _eval, "reindex": _reindex, "ui": _ui}
+_COMMANDS = {
+    "ingest": _ingest,
+    "feeds": _feeds,
+    "watch": _watch,
+    "ask": _ask,
+    "search": _search,
+    "eval": _eval,
+    "reindex": _reindex,
+    "ui": _ui,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(10_000_000, ge=1, description="Files larger than this are skipped.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are cut to this.")
     progress: bool = Field(True, description="Show a progress bar on long ingests.")
+    fetch_allow_private: bool = Field(
+        False, description="Fetch URLs on private or loopback addresses (refused by default: see README)."
+    )
+    fetch_timeout: float = Field(20.0, gt=0, description="Seconds a whole page or feed download may take.")
+    fetch_connect_timeout: float = Field(5.0, gt=0, description="Seconds to connect to a web server.")
+    fetch_host_interval: float = Field(1.0, ge=0, description="Seconds between two requests to the same host.")
 
     @field_validator("llm")
     @classmethod

@@ -15,9 +15,9 @@ Usage:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,10 @@ from langchain_core.indexing import index
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.dates import date_number
+from rag.fetching import Fetcher, is_url
 from rag.loading import LoadedDocument, LoadError, discover, load_file
 from rag.store import ArticleStore, SQLiteRecordManager, open_store
+from rag.web import WebReader
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ class IngestReport:
     unchanged: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()
+    duplicates: tuple[tuple[str, str], ...] = ()  # (source, the indexed article it copies)
     chunks_added: int = 0
     chunks_deleted: int = 0
     notes: tuple[str, ...] = field(default=(), repr=False)
@@ -53,14 +56,16 @@ class IngestReport:
         return bool(self.chunks_added or self.chunks_deleted)
 
     def summary(self) -> str:
+        copies = f", {len(self.duplicates)} duplicates" if self.duplicates else ""
         return (
             f"{len(self.added)} added, {len(self.updated)} updated, {len(self.unchanged)} unchanged, "
-            f"{len(self.removed)} removed, {len(self.skipped)} skipped"
+            f"{len(self.removed)} removed, {len(self.skipped)} skipped{copies}"
         )
 
     def lines(self) -> list[str]:
-        """The summary, then one line per skipped file with its reason."""
+        """The summary, then one line per duplicate and per skipped file or URL, with its reason."""
         out = [self.summary() + f" ({self.chunks_added} chunks embedded, {self.chunks_deleted} deleted)"]
+        out.extend(f"{source}: duplicate of {original}, not indexed again" for source, original in self.duplicates)
         out.extend(f"skipped {path}: {reason}" for path, reason in self.skipped)
         return out
 
@@ -75,6 +80,7 @@ def chunk_records(doc: LoadedDocument, settings: Settings) -> list[Document]:
         "date_num": date_number(doc.date) if doc.date else None,
         "url": doc.url,
         "outlet": doc.outlet,
+        "author": doc.author,
     }
     base = {k: v for k, v in base.items() if v is not None}
     records = []
@@ -107,8 +113,16 @@ class Ingestor:
     def __init__(self, store: ArticleStore) -> None:
         self.store = store
 
-    def run_paths(self, paths: Sequence[Path]) -> IngestReport:
-        files, skipped = discover(paths)
+    def run_paths(
+        self, paths: Sequence[Path | str], on_progress: Callable[[int, int], None] | None = None
+    ) -> IngestReport:
+        """Ingest files, folders and URLs (pages or feeds); what cannot be read is named and skipped.
+
+        :param on_progress: called with (done, total) while a feed's pages are fetched.
+        """
+        urls = [str(p) for p in paths if isinstance(p, str) and is_url(p)]
+        local = [Path(p) for p in paths if not (isinstance(p, str) and is_url(p))]
+        files, skipped = discover(local)
         settings = self.store.settings
         loaded: list[LoadedDocument] = []
         for path in files:
@@ -117,7 +131,12 @@ class Ingestor:
             except LoadError as exc:
                 logger.warning("skipping %s: %s", path, exc)
                 skipped.append((str(path), str(exc)))
-        folders = [p.resolve() for p in paths if p.is_dir()]
+        reader = WebReader(Fetcher(settings), on_progress)
+        for url in urls:
+            result = reader.read(url)
+            loaded.extend(result.documents)
+            skipped.extend(result.skipped)
+        folders = [p.resolve() for p in local if p.is_dir()]
         return self.run(loaded, skipped=skipped, prune_folders=folders)
 
     def run(
@@ -132,7 +151,7 @@ class Ingestor:
         with self.store.writer_lock(), self._publish_pending() as interrupted:
             vector_store = self.store.vector_store(create=True)
             records = self.store.record_manager
-            documents = list(documents)
+            documents, copies = self._fold_duplicates(list(documents))
             before = {doc.source: set(records.list_keys(group_ids=[doc.source])) for doc in documents}
             added = deleted = 0
             for batch in self._batches(documents, settings):
@@ -160,6 +179,7 @@ class Ingestor:
                 unchanged=tuple(status["unchanged"]),
                 removed=tuple(removed),
                 skipped=tuple(skipped),
+                duplicates=tuple(copies),
                 chunks_added=added,
                 chunks_deleted=deleted,
             )
@@ -167,6 +187,29 @@ class Ingestor:
                 self.store.publish()  # a fresh store gets its lexical index even when nothing changed
         logger.info("ingest: %s", report.summary())
         return report
+
+    def _fold_duplicates(self, documents: list[LoadedDocument]) -> tuple[list[LoadedDocument], list[tuple[str, str]]]:
+        """The articles to index, and the near-duplicates of indexed ones recorded as copies instead.
+
+        An article indexed before under the same source is re-indexed as itself (its text may have
+        changed); one new in this batch also counts for the ones after it.
+        """
+        duplicates = self.store.duplicates
+        records = self.store.record_manager
+        unique: list[LoadedDocument] = []
+        copies: list[tuple[str, str]] = []
+        for doc in documents:
+            original = None if records.list_keys(group_ids=[doc.source]) else duplicates.original_of(doc)
+            if original is None:
+                unique.append(doc)
+                duplicates.add(doc)
+                if not Path(doc.source).is_file():
+                    self.store.keep_text(doc.source, doc.text)
+            else:
+                logger.info("%s is a duplicate of %s", doc.source, original)
+                duplicates.record_copy(doc, original)
+                copies.append((doc.source, original))
+        return unique, copies
 
     def remove(self, sources: Sequence[str]) -> IngestReport:
         """Delete every chunk of `sources` from the store."""
@@ -182,6 +225,7 @@ class Ingestor:
                     records.delete_keys(keys)
                     removed.append(source)
                     deleted += len(keys)
+                self._forget(source)
             report = IngestReport(removed=tuple(removed), chunks_deleted=deleted)
             if report.changed or interrupted:
                 self.store.publish()
@@ -227,35 +271,44 @@ class Ingestor:
                 vector_store.delete(ids=keys)
                 records.delete_keys(keys)
                 removed[source] = len(keys)
+                self._forget(source)
         return removed
 
+    def _forget(self, source: str) -> None:
+        self.store.duplicates.forget(source)
+        self.store.forget_text(source)
 
-def ingest(paths: Sequence[Path | str], settings: Settings | None = None) -> IngestReport:
-    """Ingest files and folders (`.txt`, `.md`, `.html`) into the configured store."""
+
+def ingest(
+    paths: Sequence[Path | str],
+    settings: Settings | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders (`.txt`, `.md`, `.html`) and URLs of pages or feeds into the configured store.
+
+    :param on_progress: called with (done, total) while a feed's pages are fetched.
+    """
     settings = settings or Settings()
-    return Ingestor(open_store(settings)).run_paths([Path(p) for p in paths])
+    return Ingestor(open_store(settings)).run_paths(list(paths), on_progress)
 
 
 def reindex(settings: Settings | None = None) -> IngestReport:
-    """Rebuild the store from the files it was built from, with the configured embedding model."""
+    """Rebuild the store from the files and URLs it was built from, with the configured embedding model.
+
+    Web pages are fetched again: the kept copy holds the text but not the page's metadata.
+    """
     settings = settings or Settings()
     store = open_store(settings)
     records = store.record_manager
-    paths = [Path(source) for source in records.groups()]
+    sources = records.groups()
     with store.writer_lock():
         store.delete_collection()
         records.delete_keys(records.list_keys())
+    urls = [source for source in sources if is_url(source)]
+    paths = [Path(source) for source in sources if not is_url(source)]
     missing = [(str(p), "file no longer exists; not re-indexed") for p in paths if not p.exists()]
-    report = Ingestor(store).run_paths([p for p in paths if p.exists()])
-    return IngestReport(
-        report.added,
-        report.updated,
-        report.unchanged,
-        report.removed,
-        report.skipped + tuple(missing),
-        report.chunks_added,
-        report.chunks_deleted,
-    )
+    report = Ingestor(store).run_paths([*urls, *(p for p in paths if p.exists())])
+    return replace(report, skipped=report.skipped + tuple(missing))
 
 
 def remove(sources: Sequence[str], settings: Settings | None = None) -> IngestReport:

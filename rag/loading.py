@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from rag.dates import dateline_date, publication_date
 from rag.errors import RagError
@@ -58,9 +59,11 @@ class LoadedDocument:
     date: str | None = None
     url: str | None = None
     outlet: str | None = None
+    author: str | None = None
     dropped_lines: tuple[str, ...] = field(default=(), repr=False)
 
 
+_META_KEYS = {"title", "date", "url", "outlet", "author", "lang"}  # what front matter and sidecars may set
 _MAX_TITLE_CHARS = 300
 _DATE_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(\S.*?)\s*$", re.IGNORECASE)
 # Photo agencies and credit markers that read the same in every language; each language's own
@@ -184,6 +187,32 @@ def load_file(path: Path, max_bytes: int = 10_000_000) -> LoadedDocument:
     return build_document(str(path), text, meta, body_from=front_end, markdown=suffix in MARKDOWN_SUFFIXES)
 
 
+def load_page(url: str, body: bytes, content_type: str, hints: dict[str, str] | None = None) -> LoadedDocument:
+    """A fetched web page as an article whose source is its canonical URL.
+
+    The page's own metadata (trafilatura/htmldate: title, date, author, site name, canonical URL)
+    comes first, then `hints` (a feed entry's title and date), then the dateline rules; the outlet
+    falls back to the host name.
+
+    :param url: the URL the page was fetched from, after redirects.
+    :param body: the response body.
+    :param content_type: its media type; `text/plain` is read as a plain-text article.
+    :param hints: metadata to use where the page has none.
+    """
+    text = decode(body)
+    meta: dict[str, str] = {}
+    if content_type != "text/plain":
+        text, meta = _html_text(text)
+    canonical = urljoin(url, meta.get("url", url))
+    if urlsplit(canonical).scheme not in {"http", "https"}:
+        canonical = url
+    for key, value in (hints or {}).items():
+        meta.setdefault(key, value)
+    meta["url"] = canonical
+    meta.setdefault("outlet", (urlsplit(canonical).hostname or "").removeprefix("www."))
+    return build_document(canonical, text, meta)
+
+
 def build_document(
     source: str, text: str, meta: dict[str, str] | None = None, *, body_from: int = 0, markdown: bool = False
 ) -> LoadedDocument:
@@ -236,6 +265,7 @@ def build_document(
         date=_iso_date(meta.get("date")),
         url=meta.get("url"),
         outlet=meta.get("outlet"),
+        author=meta.get("author"),
         dropped_lines=tuple(dropped),
     )
 
@@ -247,7 +277,9 @@ def _layout(
 
     Two plain-text layouts: `date YYYY-MM-DD <title>` on the first line, or a title line followed
     by a line that is only a date ("1 marzo 2008", "March 01, 2008"). Front matter and sidecar
-    metadata win over both; the title segment is indexed, the date line is not.
+    metadata win over both; the title segment is indexed, the date line is not. A first line that
+    is the title the metadata names (a web page's heading) is the title segment too, so a dateline
+    may open the line after it.
     """
     if not lines:
         return 0
@@ -261,6 +293,9 @@ def _layout(
         return 1
     date = publication_date(text[slice(*lines[1])]) if len(lines) > 1 and not markdown else None
     if date is None or is_boilerplate(first) or len(first) > _MAX_TITLE_CHARS:
+        if first == meta.get("title", "").strip():  # a web page's heading, as its metadata names it
+            segments.append(Segment(*lines[0], "title"))
+            return 1
         return 0
     meta.setdefault("date", date)
     meta.setdefault("title", first)
@@ -305,7 +340,7 @@ def _front_matter(text: str) -> tuple[dict[str, str], int]:
         return {}, match.end()
     if not isinstance(data, dict):
         return {}, match.end()
-    return {k: str(v) for k, v in data.items() if k in {"title", "date", "url", "outlet", "lang"} and v}, match.end()
+    return {k: str(v) for k, v in data.items() if k in _META_KEYS and v}, match.end()
 
 
 def _sidecar(path: Path) -> dict[str, str]:
@@ -317,7 +352,7 @@ def _sidecar(path: Path) -> dict[str, str]:
     except (OSError, ValueError) as exc:
         logger.warning("ignoring unreadable %s: %s", meta_path, exc)
         return {}
-    return {k: str(v) for k, v in data.items() if k in {"title", "date", "url", "outlet", "lang"} and v}
+    return {k: str(v) for k, v in data.items() if k in _META_KEYS and v}
 
 
 _HIDDEN_XPATH = (
@@ -348,9 +383,17 @@ def _html_text(html: str) -> tuple[str, dict[str, str]]:
     if not text.strip():
         raise LoadError("no article text found in the HTML")
     meta: dict[str, str] = {}
-    found = trafilatura.extract_metadata(cleaned)
+    # Only the page's markup dates it (meta tags, JSON-LD, <time>): htmldate's extensive search
+    # would take any date quoted in the body ("maggio 2008") as the publication date.
+    found = trafilatura.extract_metadata(cleaned, extensive=False)
     if found is not None:
-        for key, attr in (("title", "title"), ("date", "date"), ("url", "url"), ("outlet", "sitename")):
+        for key, attr in (
+            ("title", "title"),
+            ("date", "date"),
+            ("url", "url"),
+            ("outlet", "sitename"),
+            ("author", "author"),
+        ):
             value = getattr(found, attr, None)
             if value:
                 meta[key] = str(value)

@@ -16,6 +16,7 @@ Usage:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
 import threading
@@ -32,6 +33,7 @@ from langchain_chroma import Chroma
 from langchain_core.indexing import RecordManager
 
 from rag.config import Settings
+from rag.duplicates import DuplicateIndex
 from rag.embeddings import TextEmbeddings
 from rag.errors import (
     ConfigurationError,
@@ -197,6 +199,7 @@ class ArticleStore:
         self._client: ClientAPI | None = None
         self._records: SQLiteRecordManager | None = None
         self._lexical: tuple[str, LexicalIndex] | None = None  # (generation, index)
+        self._duplicates: DuplicateIndex | None = None
         self._lock = threading.Lock()
         self._lexical_lock = threading.Lock()
 
@@ -255,6 +258,33 @@ class ArticleStore:
                 records.create_schema()
                 self._records = records
             return self._records
+
+    @property
+    def duplicates(self) -> DuplicateIndex:
+        """Signatures of the indexed articles and the copies of them that were not indexed again."""
+        with self._lock:
+            if self._duplicates is None:
+                self._duplicates = DuplicateIndex(
+                    self.settings.persist_dir / f"duplicates-{self.settings.collection}.sqlite"
+                )
+            return self._duplicates
+
+    def keep_text(self, source: str, text: str) -> None:
+        """Keep the text of an article that has no file (a fetched page): citations index it."""
+        path = self._kept_path(source)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def kept_text(self, source: str) -> str | None:
+        """The text `keep_text` kept for `source`, if any."""
+        path = self._kept_path(source)
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def forget_text(self, source: str) -> None:
+        self._kept_path(source).unlink(missing_ok=True)
+
+    def _kept_path(self, source: str) -> Path:
+        return self.settings.persist_dir / "pages" / (hashlib.sha256(source.encode()).hexdigest() + ".txt")
 
     def collection(self, create: bool = False) -> Collection:
         """The raw Chroma collection, checked against the configured embedding model."""

@@ -14,6 +14,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import rag
+from tests.news_site import NewsSite, standard_site
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
@@ -76,3 +77,24 @@ def shared_store(tmp_path_factory: pytest.TempPathFactory) -> rag.Settings:
 @pytest.fixture(scope="session")
 def chain(shared_store: rag.Settings):
     return rag.build_chain(shared_store)
+
+
+@pytest.fixture
+def news_site() -> Iterator[NewsSite]:
+    """The test news site on 127.0.0.1 (tests/news_site.py), stopped after the test."""
+    with NewsSite() as site:
+        standard_site(site)
+        yield site
+
+
+@pytest.fixture
+def web_settings(tmp_path: Path) -> rag.Settings:
+    """Settings that may fetch from the local test site, without waiting between requests."""
+    return rag.Settings(
+        persist_dir=tmp_path / "store",
+        progress=False,
+        fetch_allow_private=True,
+        fetch_host_interval=0,
+        fetch_timeout=1.5,
+        max_file_bytes=200_000,
+    )

@@ -1,0 +1,161 @@
+"""Near-duplicate articles: the same wire story carried by several outlets is indexed once.
+
+Each indexed article's body (title left out: outlets rewrite headlines) is summarised by a MinHash
+of its word 3-grams (datasketch); an LSH index over those finds, for a new article, the indexed
+ones whose estimated Jaccard similarity reaches `DUPLICATE_THRESHOLD`. A match is recorded as a
+copy of the article already indexed, not embedded again, and a citation of the story names the
+outlets of its copies. Signatures and copies live in `duplicates.sqlite` in the persist folder.
+
+Usage:
+    >>> duplicates = DuplicateIndex(Path(".rag/duplicates.sqlite"))  # doctest: +SKIP
+    >>> duplicates.original_of(doc)  # doctest: +SKIP
+    '/news/reuters-story.html'
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from rag.loading import LoadedDocument
+
+# Measured on pairs built from the 120 news articles: docs/duplicates.md, "Threshold".
+DUPLICATE_THRESHOLD = 0.5
+NUM_PERM = 128
+SCHEME = "affine32"  # datasketch's hashing scheme; stored signatures are only comparable within one
+SHINGLE_WORDS = 3
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Copy:
+    """An article recorded as a copy of an indexed one."""
+
+    source: str
+    original: str
+    title: str
+    outlet: str | None
+    url: str | None
+
+
+def signature(text: str) -> MinHash:
+    """The MinHash of a text's lower-cased word 3-grams."""
+    words = _WORD.findall(text.lower())
+    shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
+    minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
+    minhash.update_batch([s.encode("utf-8") for s in shingles])
+    return minhash
+
+
+def body_text(doc: LoadedDocument) -> str:
+    """What two outlets of one wire story share: the body and captions, not the headline."""
+    return " ".join(doc.text[s.start : s.end] for s in doc.segments if s.kind != "title")
+
+
+class DuplicateIndex:
+    """Signatures of the indexed articles and the copies recorded against them.
+
+    :param path: the SQLite file; created on first use.
+    :param threshold: the estimated Jaccard similarity from which two articles are one story.
+    """
+
+    def __init__(self, path: Path, threshold: float = DUPLICATE_THRESHOLD) -> None:
+        self.path = path
+        self.threshold = threshold
+        self._lsh: MinHashLSH | None = None
+        self._signatures: dict[str, MinHash] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path)
+        try:
+            with db:
+                db.execute("CREATE TABLE IF NOT EXISTS signatures (source TEXT PRIMARY KEY, hashes BLOB NOT NULL)")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS copies (source TEXT PRIMARY KEY, original TEXT NOT NULL, "
+                    "title TEXT NOT NULL, outlet TEXT, url TEXT)"
+                )
+                yield db
+        finally:
+            db.close()
+
+    def _index(self) -> MinHashLSH:
+        """The LSH over every stored signature, built once per instance."""
+        if self._lsh is None:
+            lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
+            with self._connect() as db:
+                for source, blob in db.execute("SELECT source, hashes FROM signatures"):
+                    minhash = MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(blob, dtype=np.uint64), scheme=SCHEME)
+                    lsh.insert(source, minhash)
+                    self._signatures[source] = minhash
+            self._lsh = lsh
+        return self._lsh
+
+    def original_of(self, doc: LoadedDocument) -> str | None:
+        """The indexed article `doc` is a near-duplicate of (the most similar one), if any."""
+        minhash = signature(body_text(doc))
+        with self._lock:
+            lsh = self._index()
+            scored = [
+                (self._signatures[source].jaccard(minhash), source)
+                for source in lsh.query(minhash)
+                if source != doc.source
+            ]
+        best = max(scored, default=None)
+        return best[1] if best and best[0] >= self.threshold else None
+
+    def add(self, doc: LoadedDocument) -> None:
+        """Remember an indexed article's signature (replacing an older one of the same source)."""
+        minhash = signature(body_text(doc))
+        with self._lock, self._connect() as db:
+            lsh = self._index()
+            if doc.source in self._signatures:
+                lsh.remove(doc.source)
+            lsh.insert(doc.source, minhash)
+            self._signatures[doc.source] = minhash
+            db.execute(
+                "INSERT OR REPLACE INTO signatures VALUES (?, ?)",
+                [doc.source, minhash.hashvalues.astype(np.uint64).tobytes()],
+            )
+            db.execute("DELETE FROM copies WHERE source = ?", [doc.source])
+
+    def record_copy(self, doc: LoadedDocument, original: str) -> None:
+        """Record `doc` as a copy of the indexed article `original`."""
+        with self._lock, self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO copies VALUES (?, ?, ?, ?, ?)",
+                [doc.source, original, doc.title, doc.outlet, doc.url],
+            )
+
+    def forget(self, source: str) -> None:
+        """An article left the index: drop its signature and the copies recorded against it."""
+        with self._lock, self._connect() as db:
+            lsh = self._index()
+            if source in self._signatures:
+                lsh.remove(source)
+                del self._signatures[source]
+            db.execute("DELETE FROM signatures WHERE source = ?", [source])
+            db.execute("DELETE FROM copies WHERE original = ? OR source = ?", [source, source])
+
+    def copies_of(self, original: str) -> list[Copy]:
+        """The copies recorded against an indexed article."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT source, original, title, outlet, url FROM copies WHERE original = ? ORDER BY source", [original]
+            ).fetchall()
+        return [Copy(*row) for row in rows]
+
+    def copy_sources(self) -> set[str]:
+        """Every source recorded as a copy."""
+        with self._connect() as db:
+            return {row[0] for row in db.execute("SELECT source FROM copies")}
