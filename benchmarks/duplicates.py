@@ -33,9 +33,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from datasketch import MinHash
+from datasketch import MinHash, MinHashLSH
 
-from rag.duplicates import _WORD, DUPLICATE_THRESHOLD, SHINGLE_WORDS, DuplicateIndex, body_text, signature
+from rag.duplicates import _WORD, DUPLICATE_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex, body_text, signature
 from rag.loading import LoadedDocument, load_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -300,6 +300,18 @@ def print_pairwise_index(positives: list[Scored], negatives: list[Scored], workd
         )
 
 
+def print_banding() -> None:
+    """The LSH's bands and rows at each threshold, and the chance a pair of Jaccard J becomes a candidate."""
+    probes = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+    print("\n## LSH banding (datasketch's choice for the threshold): P(a pair of Jaccard J is a candidate)\n")
+    print("| threshold | bands × rows | " + " | ".join(f"J={j}" for j in probes) + " |")
+    print("| ---: | ---: | " + " | ".join("---:" for _ in probes) + " |")
+    for t in INDEX_THRESHOLDS:
+        lsh = MinHashLSH(threshold=t, num_perm=NUM_PERM)
+        chances = [1 - (1 - j**lsh.r) ** lsh.b for j in probes]
+        print(f"| {t:.2f} | {lsh.b} × {lsh.r} | " + " | ".join(f"{c:.3f}" for c in chances) + " |")
+
+
 def print_ingestion(originals: list[LoadedDocument], positives: list[Scored], workdir: Path) -> None:
     """All originals in one DuplicateIndex, as after ingesting the corpus; then every copy arrives."""
     print("\n## Ingestion: all originals indexed, every copy and every original looked up\n")
@@ -377,6 +389,7 @@ def main() -> None:
         print(f"\nPool: {len(positives)} positive pairs, {len(negatives)} unique negative pairs.")
         print_estimated(positives, negatives)
         print_pairwise_index(positives, negatives, workdir)
+        print_banding()
         print_ingestion(originals, positives, workdir)
     print(f"\n{time.perf_counter() - started:.0f} s")
 

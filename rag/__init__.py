@@ -20,6 +20,7 @@ from rag.errors import (
     RagError,
     StoreBusyError,
 )
+from rag.feeds import Feed, FeedUpdate, add_feed, list_feeds, remove_feed, update_feeds
 from rag.generation import DraftListener
 from rag.indexing import IngestReport, ingest, reindex, remove
 from rag.retrieval import HybridRetriever, build_retriever
@@ -29,6 +30,8 @@ __all__ = [
     "ConfigurationError",
     "DraftListener",
     "EmbeddingModelMismatchError",
+    "Feed",
+    "FeedUpdate",
     "HybridRetriever",
     "IndexMissingError",
     "IndexStatus",
@@ -39,12 +42,16 @@ __all__ = [
     "RagError",
     "Settings",
     "StoreBusyError",
+    "add_feed",
     "article_text",
     "build_chain",
     "build_retriever",
     "example_questions",
     "index_status",
     "ingest",
+    "list_feeds",
     "reindex",
     "remove",
+    "remove_feed",
+    "update_feeds",
 ]

@@ -29,6 +29,7 @@ class ArticleInfo:
     outlet: str | None
     lang: str | None
     chunks: int
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def index_status(settings: Settings | None = None) -> IndexStatus:
                     outlet=_optional(meta.get("outlet")),
                     lang=_optional(meta.get("lang")),
                     chunks=counts[source],
+                    url=_optional(meta.get("url")),
                 )
                 for source, meta in first.items()
             ),

@@ -125,6 +125,8 @@ def sidebar(current: rag.IndexStatus | None) -> dict[str, Any]:
         options["k"] = st.slider("Passages to read", 1, 20, settings().k)
 
         upload_form()
+        web_form()
+        feed_list()
         if current is not None:
             article_list(current)
     return options
@@ -169,6 +171,61 @@ def ingest_uploads(files: list[Any]) -> None:
     st.session_state.notices = messages
 
 
+def web_form() -> None:
+    st.subheader("Add from the web")
+    with st.form("web", clear_on_submit=True):
+        url = st.text_input("Page or feed URL", placeholder="https://…/feed.xml")
+        follow = st.checkbox("Follow this feed (fetch new articles on each update)")
+        every = st.selectbox("Update every", ["30m", "1h", "6h", "1d"], help="How often `rag watch` fetches it.")
+        submitted = st.form_submit_button("Fetch")
+    if submitted and url.strip():
+        fetch_url(url.strip(), follow, every)
+
+
+def fetch_url(url: str, follow: bool, every: str) -> None:
+    """Ingest a page or feed (following it if asked), with the feed's pages counted as they come."""
+    progress = st.progress(0.0, text=f"Fetching {url}…")
+
+    def show(done: int, total: int) -> None:
+        progress.progress(done / total, text=f"Fetched {done} of {total} articles")
+
+    try:
+        with _WRITE_LOCK:
+            if follow:
+                report = rag.add_feed(url, settings(), every, show).report
+            else:
+                report = rag.ingest([url], settings(), show)
+    except rag.RagError as exc:
+        st.session_state.notices = [("error", str(exc))]
+    else:
+        added = len(report.added) + len(report.updated)
+        messages = [("success", f"{url}: {added} articles indexed, {len(report.unchanged)} unchanged.")]
+        messages += [("info", f"{source}: duplicate of {original}") for source, original in report.duplicates]
+        messages += [("error", f"{source}: skipped, {reason}") for source, reason in report.skipped]
+        st.session_state.notices = messages
+    progress.empty()
+    index_changed()
+    st.rerun()  # the new articles and feed in the sidebar
+
+
+def feed_list() -> None:
+    feeds = rag.list_feeds(settings())
+    if not feeds:
+        return
+    st.subheader("Followed feeds")
+    for number, feed in enumerate(feeds):
+        with st.container(border=True):
+            st.markdown(f"**{inert(feed.title or feed.url)}**")
+            updated = feed.last_update.replace("T", " ")[:16] if feed.last_update else "never"
+            st.caption(inert(f"{len(feed.articles)} articles · updated {updated} · {feed.url}"))
+            if st.button("Update now", key=f"update-feed-{number}"):
+                with st.spinner("Updating the feeds…"), _WRITE_LOCK:
+                    lines = [update.line() for update in rag.update_feeds(settings())]
+                index_changed()
+                st.session_state.notices = [("success", line) for line in lines]
+                st.rerun()
+
+
 def article_list(current: rag.IndexStatus) -> None:
     st.subheader("Indexed articles")
     for number, article in enumerate(current.articles):
@@ -180,6 +237,8 @@ def article_list(current: rag.IndexStatus) -> None:
                 f"{article.chunks} passages",
             ]
             st.caption(inert(" · ".join(details)))
+            if article.url:
+                st.link_button("Original", article.url)
             with st.popover("Remove"):
                 st.caption("Remove this article from the index? The file itself is kept.")
                 if st.button("Remove from the index", key=f"remove-{number}", type="primary"):
@@ -213,8 +272,13 @@ def show_sources(message: dict[str, Any], turn: int) -> None:
         with st.container(border=True):
             st.markdown(source_label(citation))
             st.markdown(cited_passage(citation))
+            carriers = [c["outlet"] or c["title"] for c in citation.get("also_in", [])]
+            if carriers:
+                st.caption(inert("Also carried by " + ", ".join(carriers)))
             if st.button("Read the whole article", key=f"article-{turn}-{citation['n']}", type="tertiary"):
                 show_article(citation)
+            if citation.get("url"):
+                st.link_button("Original", citation["url"])
 
 
 def show_message(message: dict[str, Any], turn: int) -> None:
@@ -285,8 +349,9 @@ def main() -> None:
         with st.spinner("Loading the embedding model and the index…"):
             answer_chain("extractive")
     options = sidebar(current)
+    show = {"success": st.success, "info": st.info, "error": st.error}
     for kind, text in st.session_state.pop("notices", []):
-        (st.success if kind == "success" else st.error)(inert(text))
+        show[kind](inert(text))
 
     history: list[dict[str, Any]] = st.session_state.setdefault("history", [])
     st.caption("Answers quote the articles; every claim links to the passage it came from.")

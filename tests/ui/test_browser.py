@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 import rag
 from tests.conftest import copy_corpus
+from tests.news_site import NewsSite
 from tests.servers import free_port, wait_for
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,7 +44,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = rag.Settings(persist_dir=root / "store", progress=False)
     rag.ingest([corpus], settings)
     port = free_port()
-    env = {**os.environ, "RAG_PERSIST_DIR": str(settings.persist_dir), "HF_HUB_OFFLINE": "1"}
+    env = {
+        **os.environ,
+        "RAG_PERSIST_DIR": str(settings.persist_dir),
+        "HF_HUB_OFFLINE": "1",
+        # The feed test's news site is on 127.0.0.1.
+        "RAG_FETCH_ALLOW_PRIVATE": "true",
+        "RAG_FETCH_HOST_INTERVAL": "0",
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "rag.cli", "ui", "--port", str(port)],
         env=env,
@@ -119,3 +127,23 @@ def test_upload_without_the_xsrf_token_is_refused(served: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code in {400, 403}
+
+
+def test_a_feed_added_from_the_sidebar_answers_with_a_link_to_the_original(
+    page: Page, news_site: NewsSite, tmp_path: Path
+) -> None:
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_label("Page or feed URL").fill(f"{news_site.url}/feed.xml")
+    sidebar.get_by_text("Follow this feed").click()
+    sidebar.get_by_role("button", name="Fetch").click()
+    expect(page.get_by_text("3 articles indexed")).to_be_visible(timeout=90_000)
+    feeds = sidebar.get_by_text("Followed feeds")
+    expect(feeds).to_be_visible()
+    expect(sidebar.get_by_text("3 articles · updated")).to_be_visible()
+
+    ask(page, "Quanto vale l'appalto per gli aerei cisterna vinto da Northrop Grumman?")
+    answer = page.get_by_test_id("stChatMessage").nth(1)
+    expect(answer).to_contain_text("Gazzetta Aerea")
+    original = answer.get_by_role("link", name="Original").first
+    expect(original).to_have_attribute("href", f"{news_site.url}/economia/tanker.html")
+    page.screenshot(path=str(tmp_path / "feed.png"), full_page=True)

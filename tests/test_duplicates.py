@@ -1,0 +1,69 @@
+"""Near-duplicate wire stories: indexed once, the copy recorded, its outlet named in citations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import rag
+from rag.duplicates import DUPLICATE_THRESHOLD, DuplicateIndex, body_text, signature
+from rag.loading import LoadedDocument, load_file
+from rag.store import open_store
+from tests.news_site import BEATLES, NEWS, Article, NewsSite, wire_copy
+
+
+def as_file(tmp_path: Path, name: str, title: str, date: str, paragraphs: tuple[str, ...]) -> LoadedDocument:
+    path = tmp_path / name
+    path.write_text("\n\n".join([f"{title}\n{date}", *paragraphs]) + "\n", encoding="utf-8")
+    return load_file(path)
+
+
+def test_an_edited_copy_reaches_the_threshold_and_a_same_topic_story_does_not(tmp_path: Path) -> None:
+    original = load_file(NEWS / BEATLES)
+    copy = wire_copy(Article.read(BEATLES))
+    edited = as_file(tmp_path, "copy.txt", copy.title, copy.date, copy.paragraphs)
+    other_apple = load_file(NEWS / "apple-191597.txt")
+    similarity = signature(body_text(original)).jaccard(signature(body_text(edited)))
+    unrelated = signature(body_text(original)).jaccard(signature(body_text(other_apple)))
+    assert similarity >= DUPLICATE_THRESHOLD > unrelated
+
+
+def test_the_index_finds_the_original_and_forgets_it(tmp_path: Path) -> None:
+    duplicates = DuplicateIndex(tmp_path / "d.sqlite")
+    original = load_file(NEWS / BEATLES)
+    duplicates.add(original)
+    copy = wire_copy(Article.read(BEATLES))
+    edited = as_file(tmp_path, "copy.txt", copy.title, copy.date, copy.paragraphs)
+    assert duplicates.original_of(edited) == original.source
+    assert duplicates.original_of(original) is None  # an article is not a copy of itself
+    assert duplicates.original_of(load_file(NEWS / "apple-191597.txt")) is None
+    duplicates.record_copy(edited, original.source)
+    assert [c.source for c in DuplicateIndex(tmp_path / "d.sqlite").copies_of(original.source)] == [edited.source]
+    duplicates.forget(original.source)
+    assert duplicates.original_of(edited) is None and duplicates.copies_of(original.source) == []
+
+
+def test_a_republished_wire_story_is_indexed_once_and_cited_with_both_outlets(
+    news_site: NewsSite, web_settings: rag.Settings
+) -> None:
+    original, copy = f"{news_site.url}/wire/beatles.html", f"{news_site.url}/altro/beatles-copia.html"
+    first = rag.ingest([original], web_settings)
+    second = rag.ingest([copy], web_settings)
+    assert first.added == (original,)
+    assert second.added == () and second.duplicates == ((copy, original),)
+    assert f"{copy}: duplicate of {original}, not indexed again" in second.lines()
+    assert {a.source for a in rag.index_status(web_settings).articles} == {original}
+    result = rag.build_chain(web_settings).invoke(
+        {"question": "Perché Apple Corps ha fatto causa ad Apple Computer?", "chat_history": []}
+    )
+    citation = result["citations"][0]
+    assert (citation["source"], citation["outlet"]) == (original, "Agenzia Uno")
+    assert [(c["outlet"], c["url"]) for c in citation["also_in"]] == [("Quotidiano Due", copy)]
+
+
+def test_copies_in_one_batch_and_removing_the_original(news_site: NewsSite, web_settings: rag.Settings) -> None:
+    original, copy = f"{news_site.url}/wire/beatles.html", f"{news_site.url}/altro/beatles-copia.html"
+    report = rag.ingest([original, copy], web_settings)
+    assert report.added == (original,) and report.duplicates == ((copy, original),)
+    rag.remove([original], web_settings)
+    assert open_store(web_settings).duplicates.copies_of(original) == []
+    assert rag.ingest([copy], web_settings).added == (copy,)  # the story is back, from the other outlet
