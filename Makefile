@@ -47,6 +47,7 @@ eval: setup
 bench: setup  # about an hour on 2 cores; writes docs/benchmarks.md
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/models.py
+	$(BIN)/python benchmarks/feeds.py
 
 clean:
 	rm -rf $(VENV) .rag .pytest_cache

@@ -577,6 +577,29 @@ def models_section(models: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def feeds_section(feeds: dict[str, Any] | None) -> list[str]:
+    """Fetch timings of a 50-entry feed, from benchmarks/feeds.py."""
+    if not feeds:
+        return []
+    return [
+        f"## Following a {feeds['entries']}-entry feed",
+        "",
+        f"`{feeds['command']}` on {feeds['date']} (at {feeds['commit']}, {feeds['model']}): a local site on "
+        f"127.0.0.1 serves {feeds['entries']} news articles and their RSS feed; medians of {feeds['rounds']} "
+        "rounds, each with a fresh store. Requests are not spaced here; the default "
+        "`RAG_FETCH_HOST_INTERVAL` of 1 s adds about a second per page of one site.",
+        "",
+        "| step | seconds |",
+        "| --- | --- |",
+        f"| fetching and extracting the feed and its pages (no indexing) | {feeds['fetch_extract_s']} |",
+        f"| `rag feeds add`: fetch, extract, embed and index all | {feeds['follow_s']} |",
+        f"| `rag feeds update`, feed unchanged (one conditional request) | {feeds['update_unchanged_s']} |",
+        f"| `rag feeds update`, feed changed, no page changed (51 conditional requests) | "
+        f"{feeds['update_pages_unchanged_s']} |",
+        "",
+    ]
+
+
 def report(results: dict[str, Any], command: str) -> str:
     q = results["quality"]
     ingest = results["ingest"]
@@ -592,6 +615,7 @@ def report(results: dict[str, Any], command: str) -> str:
         "measured side by side in this run; raw numbers are in [benchmarks.json](benchmarks.json).",
         "",
         *models_section(results.get("models")),
+        *feeds_section(results.get("feeds")),
         "## Retrieval quality (MiniLM)",
         "",
         f"{results['paragraphs']:,} SQuAD-it dev paragraphs; {results['questions']['it']:,} Italian questions "
@@ -781,10 +805,9 @@ def main() -> None:
     )
     results["command"] = command
     previous = DOCS / "benchmarks.json"
-    if previous.exists():  # benchmarks/models.py's section is measured apart: keep it
-        kept = json.loads(previous.read_text(encoding="utf-8")).get("models")
-        if kept:
-            results["models"] = kept
+    if previous.exists():  # benchmarks/models.py's and feeds.py's sections are measured apart: keep them
+        stored = json.loads(previous.read_text(encoding="utf-8"))
+        results.update({key: stored[key] for key in ("models", "feeds") if stored.get(key)})
     (DOCS / "benchmarks.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     plots(results)
     (DOCS / "benchmarks.md").write_text(report(results, command), encoding="utf-8")

@@ -139,7 +139,7 @@ def index_squad(data: dict[str, Any], settings: Settings) -> SquadIndex:
     eval_settings = settings.model_copy(update={"collection": SQUAD_COLLECTION_PREFIX + "squad_paragraphs"})
     store = open_store(eval_settings)
     started = time.perf_counter()
-    report = Ingestor(store).run(documents)
+    report = Ingestor(store).run(documents, fold_duplicates=False)
     return SquadIndex(store, questions, len(documents), report, time.perf_counter() - started)
 
 

@@ -145,13 +145,21 @@ class Ingestor:
         *,
         skipped: Sequence[tuple[str, str]] = (),
         prune_folders: Sequence[Path] = (),
+        fold_duplicates: bool = True,
     ) -> IngestReport:
-        """Index `documents`; remove sources under `prune_folders` whose files are gone."""
+        """Index `documents`; remove sources under `prune_folders` whose files are gone.
+
+        :param fold_duplicates: record near-duplicates of indexed articles as copies instead of
+            indexing them (off for dataset paragraphs, which are not news articles).
+        """
         settings = self.store.settings
         with self.store.writer_lock(), self._publish_pending() as interrupted:
             vector_store = self.store.vector_store(create=True)
             records = self.store.record_manager
-            documents, copies = self._fold_duplicates(list(documents))
+            documents = list(documents)
+            copies: list[tuple[str, str]] = []
+            if fold_duplicates:
+                documents, copies = self._fold_duplicates(documents)
             before = {doc.source: set(records.list_keys(group_ids=[doc.source])) for doc in documents}
             added = deleted = 0
             for batch in self._batches(documents, settings):
@@ -170,6 +178,8 @@ class Ingestor:
             deleted += sum(removed.values())
             status: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
             for doc in documents:
+                if is_url(doc.source):  # no file to re-read the whole article from
+                    self.store.keep_text(doc.source, doc.text)
                 after = set(records.list_keys(group_ids=[doc.source]))
                 key = "added" if not before[doc.source] else "unchanged" if after == before[doc.source] else "updated"
                 status[key].append(doc.source)
@@ -203,8 +213,6 @@ class Ingestor:
             if original is None:
                 unique.append(doc)
                 duplicates.add(doc)
-                if not Path(doc.source).is_file():
-                    self.store.keep_text(doc.source, doc.text)
             else:
                 logger.info("%s is a duplicate of %s", doc.source, original)
                 duplicates.record_copy(doc, original)

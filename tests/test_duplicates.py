@@ -67,3 +67,15 @@ def test_copies_in_one_batch_and_removing_the_original(news_site: NewsSite, web_
     rag.remove([original], web_settings)
     assert open_store(web_settings).duplicates.copies_of(original) == []
     assert rag.ingest([copy], web_settings).added == (copy,)  # the story is back, from the other outlet
+
+
+def test_articles_that_read_alike_months_apart_are_different_stories(tmp_path: Path) -> None:
+    text = ("Acme ha registrato un utile di 5 milioni di dollari nel trimestre, ha detto il gruppo. " * 3,)
+    duplicates = DuplicateIndex(tmp_path / "d.sqlite")
+    march = as_file(tmp_path, "marzo.txt", "Acme presenta i conti", "3 marzo 2008", text)
+    duplicates.add(march)
+    assert (
+        duplicates.original_of(as_file(tmp_path, "giugno.txt", "Acme presenta i conti", "2 giugno 2008", text)) is None
+    )
+    next_day = as_file(tmp_path, "copia.txt", "I conti di Acme", "4 marzo 2008", text)
+    assert duplicates.original_of(next_day) == march.source
