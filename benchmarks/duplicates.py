@@ -35,7 +35,7 @@ from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
 
-from rag.duplicates import _WORD, DUPLICATE_THRESHOLD, NUM_PERM, SHINGLE_WORDS, DuplicateIndex, body_text, signature
+from rag.duplicates import DUPLICATE_THRESHOLD, NUM_PERM, DuplicateIndex, body_text, shingles, signature
 from rag.loading import LoadedDocument, load_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -144,12 +144,6 @@ def edited(article: Article, kind: str, rng: random.Random) -> str | None:
         paragraphs.insert(rng.randint(1, len(paragraphs)), rng.choice(_BOILERPLATE))
         return f"{copy.title}\n{copy.date_line}\n\n" + "\n\n".join(paragraphs) + "\n"
     raise ValueError(kind)
-
-
-def shingles(text: str) -> set[str]:
-    """The exact shingle set `signature` hashes (for the exact Jaccard beside the estimate)."""
-    words = _WORD.findall(text.lower())
-    return {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
 
 
 def exact_jaccard(a: set[str], b: set[str]) -> float:

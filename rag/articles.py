@@ -81,10 +81,10 @@ def article_text(source: str, settings: Settings | None = None) -> str:
     """The text that a citation's `start`/`end` offsets index: the source file, or a fetched page's kept copy."""
     settings = settings or Settings()
     if is_url(source):
-        kept = open_store(settings).kept_text(source)
+        kept = open_store(settings).kept_page(source)
         if kept is None:
             raise RagError(f"{source} is not indexed; ingest the URL to read the whole article.")
-        return kept
+        return kept.text
     path = Path(source)
     if not path.is_file():
         raise RagError(f"{source} is no longer on disk; re-ingest it to read the whole article.")

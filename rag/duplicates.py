@@ -4,7 +4,8 @@ Each indexed article's body (title left out: outlets rewrite headlines) is summa
 of its word 3-grams (datasketch); an LSH index over those finds, for a new article, the indexed
 ones whose estimated Jaccard similarity reaches `DUPLICATE_THRESHOLD`. A match is recorded as a
 copy of the article already indexed, not embedded again, and a citation of the story names the
-outlets of its copies. Signatures and copies live in `duplicates.sqlite` in the persist folder.
+outlets of its copies. Signatures and copies live in `duplicates-<collection>.sqlite` in the
+persist folder.
 
 Usage:
     >>> duplicates = DuplicateIndex(Path(".rag/duplicates.sqlite"))  # doctest: +SKIP
@@ -51,12 +52,16 @@ class Copy:
     url: str | None
 
 
-def signature(text: str) -> MinHash:
-    """The MinHash of a text's lower-cased word 3-grams."""
+def shingles(text: str) -> set[str]:
+    """A text's lower-cased word 3-grams, the set whose Jaccard similarity MinHash estimates."""
     words = _WORD.findall(text.lower())
-    shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
+    return {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
+
+
+def signature(text: str) -> MinHash:
+    """The MinHash of `shingles(text)`."""
     minhash = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
-    minhash.update_batch([s.encode("utf-8") for s in shingles])
+    minhash.update_batch([s.encode("utf-8") for s in shingles(text)])
     return minhash
 
 
@@ -168,11 +173,6 @@ class DuplicateIndex:
                 "SELECT source, original, title, outlet, url FROM copies WHERE original = ? ORDER BY source", [original]
             ).fetchall()
         return [Copy(*row) for row in rows]
-
-    def copy_sources(self) -> set[str]:
-        """Every source recorded as a copy."""
-        with self._connect() as db:
-            return {row[0] for row in db.execute("SELECT source FROM copies")}
 
 
 def _close_in_time(first: str | None, second: str | None) -> bool:

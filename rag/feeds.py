@@ -47,15 +47,16 @@ class Feed:
     etag: str | None = None
     last_modified: str | None = None
     last_update: str | None = None  # ISO time of the last successful fetch
+    last_attempt: str | None = None  # ISO time of the last fetch, failed or not
     articles: tuple[str, ...] = ()  # sources ingested from it
     pages: dict[str, PageState] = field(default_factory=dict)
 
     @property
     def due(self) -> float:
-        """Seconds since the epoch at which the next update is due."""
-        if not self.last_update:
+        """Seconds since the epoch at which the next update is due (a failed one waits as long)."""
+        if not self.last_attempt:
             return 0.0
-        return datetime.fromisoformat(self.last_update).timestamp() + self.every_seconds
+        return datetime.fromisoformat(self.last_attempt).timestamp() + self.every_seconds
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,9 @@ def add_feed(
     if not is_url(url):
         raise RagError(f"{url!r} is not an http(s) URL of a feed.")
     seconds = parse_every(every)
-    update = _update(Feed(url, seconds), settings, Ingestor(open_store(settings)), on_progress)
+    known = FeedList(settings).load().get(url)  # following it again: keep what it brought
+    feed = replace(known, every_seconds=seconds) if known else Feed(url, seconds)
+    update = _update(feed, settings, Ingestor(open_store(settings)), on_progress)
     if update.report.skipped and not update.feed.last_update:
         raise RagError(f"Not following {url}: {update.report.skipped[0][1]}")
     FeedList(settings).change(lambda feeds: feeds.__setitem__(url, update.feed))
@@ -156,9 +159,20 @@ def update_feeds(
     ]
 
     def merge(current: dict[str, Feed]) -> None:
+        # Only what the update learnt: an interval changed meanwhile by `feeds add` stays.
         for update in updates:
-            if update.feed.url in current:  # not removed meanwhile
-                current[update.feed.url] = update.feed
+            if (now_followed := current.get(update.feed.url)) is not None:  # not removed meanwhile
+                fetched = update.feed
+                current[fetched.url] = replace(
+                    now_followed,
+                    title=fetched.title,
+                    etag=fetched.etag,
+                    last_modified=fetched.last_modified,
+                    last_update=fetched.last_update,
+                    last_attempt=fetched.last_attempt,
+                    articles=tuple(dict.fromkeys([*now_followed.articles, *fetched.articles])),
+                    pages={**now_followed.pages, **fetched.pages},
+                )
 
     FeedList(settings).change(merge)
     return updates
@@ -169,6 +183,8 @@ def watch(settings: Settings, stop: threading.Event, log: Callable[[str], None] 
     while not stop.is_set():
         for update in update_feeds(settings, due_only=True):
             log(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} {update.line()}")
+            for line in update.report.lines()[1:]:  # duplicates and what was skipped, with why
+                log(f"  {line}")
         feeds = list_feeds(settings)
         next_due = min((feed.due for feed in feeds), default=time.time() + 60)
         stop.wait(max(1.0, next_due - time.time()))
@@ -177,28 +193,32 @@ def watch(settings: Settings, stop: threading.Event, log: Callable[[str], None] 
 def _update(
     feed: Feed, settings: Settings, ingestor: Ingestor, on_progress: Callable[[int, int], None] | None
 ) -> FeedUpdate:
+    """Fetch one feed and ingest what is new; a failure is the update's report, not an exception."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    attempted = replace(feed, last_attempt=stamp)
     reader = WebReader(Fetcher(settings), on_progress)
     result = reader.read(feed.url, etag=feed.etag, last_modified=feed.last_modified, pages=feed.pages)
-    if result.skipped and result.feed is None:  # the feed itself failed
-        return FeedUpdate(feed, IngestReport(skipped=result.skipped))
     fetched = result.feed_fetched
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
     if fetched is not None and fetched.not_modified:
-        return FeedUpdate(replace(feed, last_update=stamp), IngestReport(), not_modified=True)
-    if result.feed is None:
-        report = IngestReport(skipped=((feed.url, "a web page, not an RSS or Atom feed: use `rag ingest URL`"),))
-        return FeedUpdate(feed, report)
-    report = ingestor.run(result.documents, skipped=result.skipped)
+        return FeedUpdate(replace(attempted, last_update=stamp), IngestReport(), not_modified=True)
+    if result.feed is None or fetched is None:
+        skipped = result.skipped or ((feed.url, "a web page, not an RSS or Atom feed: use `rag ingest URL`"),)
+        return FeedUpdate(attempted, IngestReport(skipped=skipped))
+    try:
+        report = ingestor.run(result.documents, skipped=result.skipped)
+    except RagError as exc:  # e.g. another process is ingesting: try again next round
+        return FeedUpdate(attempted, IngestReport(skipped=((feed.url, str(exc)),)))
     report = replace(report, unchanged=report.unchanged + result.unchanged)
-    articles = dict.fromkeys([*feed.articles, *(doc.source for doc in result.documents)])
+    # An entry that failed for now is fetched again only if the feed is: keep its old validators.
+    validators = (fetched.etag, fetched.last_modified) if not result.skipped else (feed.etag, feed.last_modified)
     return FeedUpdate(
         replace(
-            feed,
+            attempted,
             title=result.feed.title,
-            etag=fetched.etag if fetched else None,
-            last_modified=fetched.last_modified if fetched else None,
+            etag=validators[0],
+            last_modified=validators[1],
             last_update=stamp,
-            articles=tuple(articles),
+            articles=tuple(dict.fromkeys([*feed.articles, *(doc.source for doc in result.documents)])),
             pages={**feed.pages, **result.pages},
         ),
         report,

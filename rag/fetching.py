@@ -7,6 +7,9 @@ a redirect limit; only HTML, XML feeds and plain text are accepted, so a PDF or 
 named and refused, not parsed as HTML. Requests to one host are spaced by
 `RAG_FETCH_HOST_INTERVAL` seconds and carry a User-Agent that says who is asking.
 Conditional requests (ETag / Last-Modified) let an unchanged page or feed cost one round trip.
+Bodies are asked for uncompressed, so the size cap counts what is read, not a decompressed bomb.
+The address is checked before connecting and httpx resolves the name again: a DNS server that
+answers differently the second time (DNS rebinding) is not defended against.
 
 Usage:
     >>> fetcher = Fetcher(Settings())  # doctest: +SKIP
@@ -33,17 +36,10 @@ from rag.errors import RagError
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "rag-news-reader/1.0 (question answering over news articles; fetches the pages a user asked for)"
-MAX_REDIRECTS = 5
-ACCEPTED_TYPES = (
-    "text/html",
-    "application/xhtml+xml",
-    "text/plain",
-    "application/rss+xml",
-    "application/atom+xml",
-    "application/rdf+xml",
-    "application/xml",
-    "text/xml",
-)
+MAX_REDIRECTS = 5  # browsers allow 20; a news page needs one or two (http -> https, a short link)
+WEB_SCHEMES = {"http", "https"}
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
+ACCEPTED_TYPES = ("text/html", "application/xhtml+xml", "text/plain", *FEED_TYPES)
 _REDIRECTS = {301, 302, 303, 307, 308}
 
 
@@ -65,7 +61,11 @@ class Fetched:
 
 def is_url(text: str) -> bool:
     """Whether an ingest argument is a web address rather than a path."""
-    return urlsplit(text).scheme in {"http", "https"} and bool(urlsplit(text).hostname)
+    try:
+        parts = urlsplit(text)
+        return parts.scheme in WEB_SCHEMES and bool(parts.hostname)
+    except ValueError:  # e.g. "http://[x": not a URL that can be fetched
+        return False
 
 
 class Fetcher:
@@ -89,36 +89,42 @@ class Fetcher:
         """
         settings = self.settings
         deadline = time.monotonic() + settings.fetch_timeout
-        headers = {"User-Agent": USER_AGENT, "Accept": ", ".join(ACCEPTED_TYPES)}
+        # identity: a compressed body could grow past the size cap inside one decoded chunk.
+        headers = {"User-Agent": USER_AGENT, "Accept": ", ".join(ACCEPTED_TYPES), "Accept-Encoding": "identity"}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        timeout = httpx.Timeout(settings.fetch_timeout, connect=settings.fetch_connect_timeout)
         current = url
         seen: set[str] = set()
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        with httpx.Client(follow_redirects=False, trust_env=False) as client:
             for _ in range(MAX_REDIRECTS + 1):
-                self._check_address(current)
                 if current in seen:
                     raise FetchError(f"{url}: redirect loop at {current}")
                 seen.add(current)
-                self._wait_turn(current)
                 try:
-                    with client.stream("GET", current, headers=headers) as response:
+                    self._check_address(current)
+                    self._wait_turn(current)
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise FetchError(f"{url}: took over {settings.fetch_timeout:g} s (RAG_FETCH_TIMEOUT)")
+                    timeout = httpx.Timeout(left, connect=min(left, settings.fetch_connect_timeout))
+                    with client.stream("GET", current, headers=headers, timeout=timeout) as response:
                         if response.status_code in _REDIRECTS and "location" in response.headers:
                             current = urljoin(current, response.headers["location"])
                             continue
-                        return self._read(url, current, response, deadline)
+                        return self._read(url, response, deadline)
                 except httpx.TimeoutException as exc:
                     raise FetchError(f"{url}: timed out ({type(exc).__name__})") from exc
-                except httpx.HTTPError as exc:
-                    raise FetchError(f"{url}: {exc or type(exc).__name__}") from exc
+                except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError) as exc:
+                    raise FetchError(f"{url}: {str(exc) or type(exc).__name__}") from exc
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
-    def _read(self, url: str, current: str, response: httpx.Response, deadline: float) -> Fetched:
+    def _read(self, url: str, response: httpx.Response, deadline: float) -> Fetched:
+        """The body of a final (non-redirect) response to the request for `url`, under the caps."""
+        final = str(response.url)
         if response.status_code == 304:
-            return Fetched(current, "", b"", response.headers.get("etag"), response.headers.get("last-modified"), True)
+            return Fetched(final, "", b"", response.headers.get("etag"), response.headers.get("last-modified"), True)
         if response.status_code >= 400:
             raise FetchError(f"{url}: the server answered HTTP {response.status_code}")
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -136,23 +142,23 @@ class Fetcher:
             if time.monotonic() > deadline:
                 raise FetchError(f"{url}: took over {self.settings.fetch_timeout:g} s (RAG_FETCH_TIMEOUT)")
         return Fetched(
-            current, content_type, bytes(body), response.headers.get("etag"), response.headers.get("last-modified")
+            final, content_type, bytes(body), response.headers.get("etag"), response.headers.get("last-modified")
         )
 
     def _check_address(self, url: str) -> None:
         """Refuse other schemes, and private or local addresses unless they are allowed."""
         parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
+        if parts.scheme not in WEB_SCHEMES or not parts.hostname:
             raise FetchError(f"{url}: only http and https URLs are fetched")
         if self.settings.fetch_allow_private:
             return
         try:
-            infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-        except (socket.gaierror, UnicodeError) as exc:
+            infos = socket.getaddrinfo(parts.hostname, parts.port, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError) as exc:
             raise FetchError(f"{url}: cannot resolve {parts.hostname} ({exc})") from exc
         for info in infos:
             address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-            if not address.is_global or address.is_multicast:
+            if not _public(address):
                 raise FetchError(
                     f"{url}: refused, {parts.hostname} is a private or local address ({address}); "
                     "set RAG_FETCH_ALLOW_PRIVATE=true to fetch from your own network"
@@ -166,3 +172,21 @@ class Fetcher:
             self._last_request[host] = time.monotonic() + max(wait, 0.0)
         if wait > 0:
             time.sleep(wait)
+
+
+def _public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A global unicast address, also for the IPv4 address an IPv6 one embeds (::ffff:, 6to4, NAT64)."""
+    if not address.is_global or address.is_multicast:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in _NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is None and int(address) >> 32 == 0:  # deprecated IPv4-compatible ::a.b.c.d
+            embedded = ipaddress.IPv4Address(int(address))
+        if embedded is not None:
+            return _public(embedded)
+    return True
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")

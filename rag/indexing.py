@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,19 @@ def paragraph_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return para_start, len(text) if para_end == -1 else para_end
 
 
+def load_files(paths: Sequence[Path], settings: Settings) -> tuple[list[LoadedDocument], list[tuple[str, str]]]:
+    """The articles in these files and folders, and each file that cannot be read with its reason."""
+    files, skipped = discover(paths)
+    loaded: list[LoadedDocument] = []
+    for path in files:
+        try:
+            loaded.append(load_file(path.resolve(), settings.max_file_bytes))
+        except LoadError as exc:
+            logger.warning("skipping %s: %s", path, exc)
+            skipped.append((str(path), str(exc)))
+    return loaded, skipped
+
+
 class Ingestor:
     """Writes loaded articles into an `ArticleStore`, which then publishes its lexical index."""
 
@@ -122,15 +135,8 @@ class Ingestor:
         """
         urls = [str(p) for p in paths if isinstance(p, str) and is_url(p)]
         local = [Path(p) for p in paths if not (isinstance(p, str) and is_url(p))]
-        files, skipped = discover(local)
         settings = self.store.settings
-        loaded: list[LoadedDocument] = []
-        for path in files:
-            try:
-                loaded.append(load_file(path.resolve(), settings.max_file_bytes))
-            except LoadError as exc:
-                logger.warning("skipping %s: %s", path, exc)
-                skipped.append((str(path), str(exc)))
+        loaded, skipped = load_files(local, settings)
         reader = WebReader(Fetcher(settings), on_progress)
         for url in urls:
             result = reader.read(url)
@@ -156,6 +162,8 @@ class Ingestor:
         with self.store.writer_lock(), self._publish_pending() as interrupted:
             vector_store = self.store.vector_store(create=True)
             records = self.store.record_manager
+            # Pruned first: a file whose original has gone is indexed as itself, not as its copy.
+            removed = self._prune(prune_folders, records)
             documents = list(documents)
             copies: list[tuple[str, str]] = []
             if fold_duplicates:
@@ -174,12 +182,11 @@ class Ingestor:
                 )
                 added += result["num_added"] + result["num_updated"]
                 deleted += result["num_deleted"]
-            removed = self._prune(prune_folders, records)
             deleted += sum(removed.values())
             status: dict[str, list[str]] = {"added": [], "updated": [], "unchanged": []}
             for doc in documents:
                 if is_url(doc.source):  # no file to re-read the whole article from
-                    self.store.keep_text(doc.source, doc.text)
+                    self.store.keep_page(doc)
                 after = set(records.list_keys(group_ids=[doc.source]))
                 key = "added" if not before[doc.source] else "unchanged" if after == before[doc.source] else "updated"
                 status[key].append(doc.source)
@@ -284,7 +291,7 @@ class Ingestor:
 
     def _forget(self, source: str) -> None:
         self.store.duplicates.forget(source)
-        self.store.forget_text(source)
+        self.store.forget_page(source)
 
 
 def ingest(
@@ -301,22 +308,29 @@ def ingest(
 
 
 def reindex(settings: Settings | None = None) -> IngestReport:
-    """Rebuild the store from the files and URLs it was built from, with the configured embedding model.
+    """Rebuild the store from the files and fetched pages it was built from, with the configured model.
 
-    Web pages are fetched again: the kept copy holds the text but not the page's metadata.
+    Fetched pages are rebuilt from the copies kept at ingestion, not fetched again: a page gone
+    from the web stays indexed.
     """
     settings = settings or Settings()
     store = open_store(settings)
     records = store.record_manager
     sources = records.groups()
+    pages = [page for source in sources if is_url(source) and (page := store.kept_page(source)) is not None]
+    paths = [Path(source) for source in sources if not is_url(source)]
     with store.writer_lock():
         store.delete_collection()
         records.delete_keys(records.list_keys())
-    urls = [source for source in sources if is_url(source)]
-    paths = [Path(source) for source in sources if not is_url(source)]
+    lost = [
+        (source, "no kept copy of the page; not re-indexed: ingest the URL again")
+        for source in sources
+        if is_url(source) and source not in {page.source for page in pages}
+    ]
     missing = [(str(p), "file no longer exists; not re-indexed") for p in paths if not p.exists()]
-    report = Ingestor(store).run_paths([*urls, *(p for p in paths if p.exists())])
-    return replace(report, skipped=report.skipped + tuple(missing))
+    loaded, skipped = load_files([p for p in paths if p.exists()], settings)
+    # The same articles as before: none of them is a copy of another.
+    return Ingestor(store).run([*pages, *loaded], skipped=[*skipped, *lost, *missing], fold_duplicates=False)
 
 
 def remove(sources: Sequence[str], settings: Settings | None = None) -> IngestReport:

@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 from rag.dates import dateline_date, publication_date
 from rag.errors import RagError
+from rag.fetching import WEB_SCHEMES
 from rag.language import detect_language, language_confidence
 from rag.languages import boilerplate_pattern, credit_words
 
@@ -128,7 +129,10 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
 def decode(data: bytes) -> str:
     """Bytes -> text: BOMs first, then UTF-8, then charset detection; newlines as read_text() gives."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = data.decode("utf-16")
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"not readable as UTF-16 text ({exc.reason})") from exc
     else:
         try:
             text = data.decode("utf-8")
@@ -203,14 +207,28 @@ def load_page(url: str, body: bytes, content_type: str, hints: dict[str, str] | 
     meta: dict[str, str] = {}
     if content_type != "text/plain":
         text, meta = _html_text(text)
-    canonical = urljoin(url, meta.get("url", url))
-    if urlsplit(canonical).scheme not in {"http", "https"}:
-        canonical = url
+    canonical = _canonical(url, meta.get("url", ""))
     for key, value in (hints or {}).items():
         meta.setdefault(key, value)
     meta["url"] = canonical
     meta.setdefault("outlet", (urlsplit(canonical).hostname or "").removeprefix("www."))
     return build_document(canonical, text, meta)
+
+
+def _canonical(url: str, declared: str) -> str:
+    """The page's own canonical URL, if it names one on the same host that is not the site's root.
+
+    A page may not claim another site's article (it would replace that article's chunks), and a
+    canonical of "/" (a common misconfiguration) would put every page of a site under one source.
+    """
+    try:
+        canonical = urlsplit(urljoin(url, declared))
+    except ValueError:
+        return url
+    same_host = canonical.hostname == urlsplit(url).hostname
+    if not declared or canonical.scheme not in WEB_SCHEMES or not same_host or canonical.path in {"", "/"}:
+        return url
+    return canonical.geturl()
 
 
 def build_document(

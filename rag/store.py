@@ -17,6 +17,7 @@ Usage:
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import sqlite3
 import threading
@@ -43,6 +44,7 @@ from rag.errors import (
     StoreBusyError,
 )
 from rag.lexical import LexicalIndex
+from rag.loading import LoadedDocument, build_document
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -269,22 +271,27 @@ class ArticleStore:
                 )
             return self._duplicates
 
-    def keep_text(self, source: str, text: str) -> None:
-        """Keep the text of an article that has no file (a fetched page): citations index it."""
-        path = self._kept_path(source)
+    def keep_page(self, doc: LoadedDocument) -> None:
+        """Keep an article that has no file (a fetched page): citations index its text, reindex rebuilds it."""
+        path = self._kept_path(doc.source)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        meta = {key: getattr(doc, key) for key in ("title", "date", "url", "outlet", "author", "lang")}
+        path.write_text(json.dumps({"text": doc.text, "meta": meta}, ensure_ascii=False), encoding="utf-8")
 
-    def kept_text(self, source: str) -> str | None:
-        """The text `keep_text` kept for `source`, if any."""
+    def kept_page(self, source: str) -> LoadedDocument | None:
+        """The article `keep_page` kept for `source`, read back as it was loaded, if any."""
         path = self._kept_path(source)
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        if not path.is_file():
+            return None
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        return build_document(source, kept["text"], {k: v for k, v in kept["meta"].items() if v})
 
-    def forget_text(self, source: str) -> None:
+    def forget_page(self, source: str) -> None:
         self._kept_path(source).unlink(missing_ok=True)
 
     def _kept_path(self, source: str) -> Path:
-        return self.settings.persist_dir / "pages" / (hashlib.sha256(source.encode()).hexdigest() + ".txt")
+        name = hashlib.sha256(source.encode()).hexdigest() + ".json"
+        return self.settings.persist_dir / "pages" / self.settings.collection / name
 
     def collection(self, create: bool = False) -> Collection:
         """The raw Chroma collection, checked against the configured embedding model."""

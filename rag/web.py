@@ -20,12 +20,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.fetching import Fetched, Fetcher, FetchError
+from rag.fetching import FEED_TYPES, Fetched, Fetcher, FetchError
 from rag.loading import LoadedDocument, LoadError, load_page
 
 logger = logging.getLogger(__name__)
 
-_XML_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml"}
 # The first element of a feed document, after an XML declaration, comments or a doctype.
 _FEED_ROOT = re.compile(
     rb"\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*|<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*<(rss|feed|rdf:RDF)\b", re.S
@@ -59,7 +58,7 @@ class WebResult:
 
     documents: tuple[LoadedDocument, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()
-    unchanged: tuple[str, ...] = ()  # pages a conditional request found unchanged (by entry link)
+    unchanged: tuple[str, ...] = ()  # a feed's pages that a conditional request found unchanged
     feed: ParsedFeed | None = None
     feed_fetched: Fetched | None = None
     pages: Mapping[str, PageState] = field(default_factory=dict)  # entry link -> validators
@@ -68,7 +67,7 @@ class WebResult:
 def is_feed(fetched: Fetched) -> bool:
     """An RSS, Atom or RDF document, by its root element (an XML media type alone is not enough)."""
     return bool(_FEED_ROOT.match(fetched.body[:4096])) or (
-        fetched.content_type in _XML_TYPES
+        fetched.content_type in FEED_TYPES
         and not fetched.body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
     )
 
@@ -120,13 +119,12 @@ class WebReader:
         try:
             fetched = self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
             if fetched.not_modified:
-                return WebResult(feed_fetched=fetched, unchanged=(url,))
+                return WebResult(feed_fetched=fetched)
             if not is_feed(fetched):
                 return WebResult(documents=(load_page(fetched.url, fetched.body, fetched.content_type),))
             feed = parse_feed(fetched)
         except (FetchError, LoadError) as exc:
-            logger.warning("skipping %s: %s", url, _reason(url, exc))
-            return WebResult(skipped=((url, _reason(url, exc)),))
+            return WebResult(skipped=(_skip(url, exc),))
         documents: list[LoadedDocument] = []
         skipped: list[tuple[str, str]] = []
         unchanged: list[str] = []
@@ -136,20 +134,23 @@ class WebReader:
             state = known.get(entry.link, PageState())
             try:
                 page = self.fetcher.fetch(entry.link, etag=state.etag, last_modified=state.last_modified)
-                states[entry.link] = PageState(page.etag, page.last_modified)
                 if page.not_modified:
                     unchanged.append(entry.link)
                 else:
                     hints = {k: v for k, v in (("title", entry.title), ("date", entry.date)) if v}
                     documents.append(load_page(page.url, page.body, page.content_type, hints))
+                # Only a page read whole (or confirmed unchanged) may answer 304 next time; a 304
+                # need not repeat the validators, so the known ones stay.
+                states[entry.link] = PageState(page.etag or state.etag, page.last_modified or state.last_modified)
             except (FetchError, LoadError) as exc:
-                logger.warning("skipping %s: %s", entry.link, _reason(entry.link, exc))
-                skipped.append((entry.link, _reason(entry.link, exc)))
+                skipped.append(_skip(entry.link, exc))
             if self.on_progress:
                 self.on_progress(done, len(feed.entries))
         return WebResult(tuple(documents), tuple(skipped), tuple(unchanged), feed, fetched, states)
 
 
-def _reason(url: str, exc: Exception) -> str:
-    """The error's message without the URL it starts with (the report names the URL already)."""
-    return str(exc).removeprefix(f"{url}: ")
+def _skip(url: str, exc: Exception) -> tuple[str, str]:
+    """The report's (url, reason), the reason without the URL it starts with; logged too."""
+    reason = str(exc).removeprefix(f"{url}: ")
+    logger.warning("skipping %s: %s", url, reason)
+    return url, reason

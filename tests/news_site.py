@@ -28,6 +28,7 @@ class Route:
     status: int = 200
     location: str | None = None
     delay: float = 0.0  # seconds before the headers: a slow server
+    declare_length: bool = True  # False: no Content-Length, the body runs until the connection closes
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,14 @@ class NewsSite:
         self.requests: Counter[str] = Counter()
         self.not_modified: Counter[str] = Counter()
         self.user_agents: list[str] = []
+        self.encodings: list[str] = []  # Accept-Encoding of each request
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.requests[self.path] += 1
                 site.user_agents.append(self.headers.get("User-Agent", ""))
+                site.encodings.append(self.headers.get("Accept-Encoding", ""))
                 route = site.routes.get(self.path)
                 if route is None:
                     self.send_error(404)
@@ -126,7 +129,11 @@ class NewsSite:
                 if route.location:
                     self.send_header("Location", route.location)
                 self.send_header("Content-Type", route.content_type)
-                self.send_header("Content-Length", str(len(route.body)))
+                if route.declare_length:
+                    self.send_header("Content-Length", str(len(route.body)))
+                else:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.send_header("ETag", etag)
                 self.end_headers()
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
@@ -214,6 +221,7 @@ def standard_site(site: NewsSite) -> None:
     site.routes["/loop-b"] = Route(b"", status=302, location="/loop-a")
     site.routes["/slow.html"] = Route(page_with_dateline(Article.read(IPHONE), "Roma"), delay=3.0)
     site.routes["/big.html"] = Route(b"<html><body><p>" + b"parola " * 60_000 + b"</p></body></html>")
+    site.routes["/odd-redirect"] = Route(b"", status=302, location="http://[::1")
     site.routes["/report.pdf"] = Route(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", "application/pdf")
     site.routes["/broken.xml"] = Route(
         b'<?xml version="1.0"?><rss version="2.0"><channel><title>Rotto', "application/rss+xml"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 import rag
 from rag.cli import main
 from rag.feeds import add_feed, list_feeds, parse_every, remove_feed, update_feeds, watch
+from rag.store import open_store
 from tests.news_site import DREAMLINER, Article, NewsSite, Route, page_with_dateline
 
 
@@ -78,6 +80,29 @@ def test_a_feed_that_fails_later_keeps_its_articles(news_site: NewsSite, web_set
     assert "HTTP 404" in update.report.skipped[0][1]
     assert len(rag.index_status(web_settings).articles) == 3
     assert len(list_feeds(web_settings)[0].articles) == 3
+
+
+def test_a_failed_update_waits_its_interval_before_the_next_try(
+    news_site: NewsSite, web_settings: rag.Settings
+) -> None:
+    add_feed(f"{news_site.url}/atom", web_settings, every="1h")
+    del news_site.routes["/atom"]
+    [update] = update_feeds(web_settings)
+    assert update.report.skipped and update.feed.last_attempt != update.feed.last_update
+    assert list_feeds(web_settings)[0].due > time.time() + 3000
+    assert update_feeds(web_settings, due_only=True) == []
+
+
+def test_an_update_while_another_ingest_writes_is_reported_not_raised(
+    news_site: NewsSite, web_settings: rag.Settings
+) -> None:
+    add_feed(f"{news_site.url}/atom", web_settings)
+    news_site.routes["/atom"] = Route(news_site.routes["/feed.xml"].body, "application/rss+xml")
+    with open_store(web_settings).writer_lock():
+        [update] = update_feeds(web_settings)
+    assert "Another ingest is writing" in update.report.skipped[0][1]
+    [update] = update_feeds(web_settings)  # the feed's validators were kept: fetched again, and ingested
+    assert len(update.report.added) == 3
 
 
 def test_remove_stops_following_and_keeps_the_articles(news_site: NewsSite, web_settings: rag.Settings) -> None:

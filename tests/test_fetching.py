@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from pathlib import Path
 
 import pytest
 
 import rag
-from rag.fetching import USER_AGENT, Fetcher, FetchError, is_url
+from rag.fetching import USER_AGENT, Fetcher, FetchError, _public, is_url
 from tests.news_site import NewsSite, Route
 
 
@@ -17,6 +18,31 @@ def test_loopback_is_refused_unless_allowed_and_nothing_is_sent(news_site: NewsS
     with pytest.raises(FetchError, match=r"private or local address \(127\.0\.0\.1\).*RAG_FETCH_ALLOW_PRIVATE=true"):
         fetcher.fetch(f"{news_site.url}/economia/tanker.html")
     assert sum(news_site.requests.values()) == 0
+
+
+def test_a_name_that_resolves_to_loopback_is_refused(news_site: NewsSite, tmp_path: Path) -> None:
+    port = news_site.url.rsplit(":", 1)[1]
+    fetcher = Fetcher(rag.Settings(persist_dir=tmp_path, fetch_host_interval=0))
+    with pytest.raises(FetchError, match=r"localhost is a private or local address"):
+        fetcher.fetch(f"http://localhost:{port}/economia/tanker.html")
+    assert sum(news_site.requests.values()) == 0
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.216.34", True),
+        ("10.1.2.3", False),
+        ("169.254.169.254", False),
+        ("::ffff:127.0.0.1", False),
+        ("64:ff9b::7f00:1", False),
+        ("2002:7f00:1::", False),
+        ("2001:4860:4860::8888", True),
+        ("fe80::1", False),
+    ],
+)
+def test_addresses_and_the_ipv4_they_embed(address: str, public: bool) -> None:
+    assert _public(ipaddress.ip_address(address)) is public
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1/"])
@@ -36,6 +62,11 @@ def test_redirects_are_followed_to_the_page(news_site: NewsSite, web_settings: r
     fetched = Fetcher(web_settings).fetch(f"{news_site.url}/moved")
     assert fetched.url == f"{news_site.url}/mondo/dreamliner.html"
     assert b"Dreamliner" in fetched.body
+
+
+def test_an_unreadable_redirect_is_named_not_raised(news_site: NewsSite, web_settings: rag.Settings) -> None:
+    with pytest.raises(FetchError, match="odd-redirect"):
+        Fetcher(web_settings).fetch(f"{news_site.url}/odd-redirect")
 
 
 def test_a_redirect_loop_is_named(news_site: NewsSite, web_settings: rag.Settings) -> None:
@@ -60,6 +91,17 @@ def test_a_slow_page_times_out(news_site: NewsSite, web_settings: rag.Settings) 
 def test_an_oversized_page_is_refused(news_site: NewsSite, web_settings: rag.Settings) -> None:
     with pytest.raises(FetchError, match="over the 200,000-byte limit"):
         Fetcher(web_settings).fetch(f"{news_site.url}/big.html")
+
+
+def test_a_body_without_a_declared_length_is_capped_while_read(news_site: NewsSite, web_settings: rag.Settings) -> None:
+    news_site.routes["/endless.html"] = Route(b"<p>" + b"x" * 500_000, declare_length=False)
+    with pytest.raises(FetchError, match="over the 200,000-byte limit"):
+        Fetcher(web_settings).fetch(f"{news_site.url}/endless.html")
+
+
+def test_bodies_are_asked_for_uncompressed(news_site: NewsSite, web_settings: rag.Settings) -> None:
+    Fetcher(web_settings).fetch(f"{news_site.url}/mondo/dreamliner.html")
+    assert news_site.encodings == ["identity"]  # a gzip bomb cannot grow past the cap in one chunk
 
 
 def test_a_pdf_is_refused_by_its_content_type(news_site: NewsSite, web_settings: rag.Settings) -> None:
@@ -99,3 +141,4 @@ def test_the_user_agent_says_who_fetches(news_site: NewsSite, web_settings: rag.
 def test_is_url_tells_urls_from_paths() -> None:
     assert is_url("https://example.org/a") and is_url("http://127.0.0.1:8000/feed")
     assert not is_url("corpus/article.txt") and not is_url("C:\\news\\a.txt") and not is_url("file:///a")
+    assert not is_url("http://[x")

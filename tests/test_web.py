@@ -10,7 +10,7 @@ import rag
 from rag.fetching import Fetched, Fetcher
 from rag.store import open_store
 from rag.web import WebReader, is_feed, parse_feed
-from tests.news_site import BARRA, TANKER, Article, NewsSite, Route, rss
+from tests.news_site import BARRA, TANKER, Article, NewsSite, Route, page_with_metadata, rss
 
 
 def chunks_by_source(settings: rag.Settings) -> dict[str, list[str]]:
@@ -36,6 +36,29 @@ def test_a_page_keeps_title_date_outlet_author_and_canonical_url(
     assert "Paul Nesbit" in text  # the whole article, not a summary
 
 
+def test_a_canonical_url_on_another_site_or_the_root_is_not_taken(
+    news_site: NewsSite, web_settings: rag.Settings
+) -> None:
+    article = Article.read(TANKER)
+    for path, canonical in [("/claims.html", "https://victim.example/story-1"), ("/root.html", f"{news_site.url}/")]:
+        news_site.routes[path] = Route(
+            page_with_metadata(article, iso_date="2008-03-01", outlet="Copione", canonical=canonical)
+        )
+    report = rag.ingest([f"{news_site.url}/claims.html"], web_settings)
+    assert report.added == (f"{news_site.url}/claims.html",)
+    report = rag.ingest([f"{news_site.url}/root.html"], web_settings)
+    assert report.duplicates == ((f"{news_site.url}/root.html", f"{news_site.url}/claims.html"),)
+
+
+def test_reindex_rebuilds_fetched_pages_from_their_kept_copy(news_site: NewsSite, web_settings: rag.Settings) -> None:
+    rag.ingest([f"{news_site.url}/auto/barra.html"], web_settings)
+    del news_site.routes["/auto/barra.html"]  # gone from the web
+    report = rag.reindex(web_settings)
+    assert report.added == (f"{news_site.url}/auto/barra.html",) and not report.skipped
+    [article] = rag.index_status(web_settings).articles
+    assert (article.title, article.date, article.outlet) == (Article.read(BARRA).title, "2013-12-10", "Corriere Motori")
+
+
 def test_a_page_with_only_a_dateline_is_dated_from_it(news_site: NewsSite, web_settings: rag.Settings) -> None:
     rag.ingest([f"{news_site.url}/mondo/dreamliner.html"], web_settings)
     [article] = rag.index_status(web_settings).articles
@@ -49,7 +72,7 @@ def test_hostile_urls_are_named_and_the_rest_is_ingested(
     before = rag.ingest([f"{news_site.url}/auto/barra.html"], web_settings)
     local = tmp_path / "local.txt"
     local.write_text("Notizia locale\n3 marzo 2024\n\nUn articolo salvato come file, letto insieme agli URL.\n")
-    hostile = ["/loop-a", "/slow.html", "/big.html", "/report.pdf", "/broken.xml", "/missing.html"]
+    hostile = ["/loop-a", "/slow.html", "/big.html", "/report.pdf", "/broken.xml", "/missing.html", "/odd-redirect"]
     report = rag.ingest(
         [*(news_site.url + path for path in hostile), f"{news_site.url}/mondo/dreamliner.html", str(local)],
         web_settings,

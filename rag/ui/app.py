@@ -213,17 +213,20 @@ def feed_list() -> None:
     if not feeds:
         return
     st.subheader("Followed feeds")
-    for number, feed in enumerate(feeds):
+    for feed in feeds:
         with st.container(border=True):
             st.markdown(f"**{inert(feed.title or feed.url)}**")
             updated = feed.last_update.replace("T", " ")[:16] if feed.last_update else "never"
             st.caption(inert(f"{len(feed.articles)} articles · updated {updated} · {feed.url}"))
-            if st.button("Update now", key=f"update-feed-{number}"):
-                with st.spinner("Updating the feeds…"), _WRITE_LOCK:
-                    lines = [update.line() for update in rag.update_feeds(settings())]
-                index_changed()
-                st.session_state.notices = [("success", line) for line in lines]
-                st.rerun()
+    if st.button("Update the feeds now"):
+        with st.spinner("Updating the feeds…"), _WRITE_LOCK:
+            updates = rag.update_feeds(settings())
+        index_changed()
+        st.session_state.notices = [
+            ("error" if update.report.skipped else "success", " ".join(update.report.lines()[1:]) or update.line())
+            for update in updates
+        ]
+        st.rerun()
 
 
 def article_list(current: rag.IndexStatus) -> None:
