@@ -130,6 +130,9 @@ class Fetcher:
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type and content_type not in ACCEPTED_TYPES:
             raise FetchError(f"{url}: content type {content_type} is not an article page or a feed")
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in {"identity", ""}:  # asked for identity: a decoded chunk could pass the cap
+            raise FetchError(f"{url}: the server sent a {encoding}-compressed body although asked not to")
         cap = self.settings.max_file_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:

@@ -14,7 +14,7 @@ import json
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -29,6 +29,7 @@ class Route:
     location: str | None = None
     delay: float = 0.0  # seconds before the headers: a slow server
     declare_length: bool = True  # False: no Content-Length, the body runs until the connection closes
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,8 @@ class NewsSite:
                 self.send_response(route.status)
                 if route.location:
                     self.send_header("Location", route.location)
+                for name, value in route.headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", route.content_type)
                 if route.declare_length:
                     self.send_header("Content-Length", str(len(route.body)))

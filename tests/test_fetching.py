@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import ipaddress
 import time
 from pathlib import Path
@@ -102,6 +103,10 @@ def test_a_body_without_a_declared_length_is_capped_while_read(news_site: NewsSi
 def test_bodies_are_asked_for_uncompressed(news_site: NewsSite, web_settings: rag.Settings) -> None:
     Fetcher(web_settings).fetch(f"{news_site.url}/mondo/dreamliner.html")
     assert news_site.encodings == ["identity"]  # a gzip bomb cannot grow past the cap in one chunk
+    bomb = gzip.compress(b"<p>" + b"x" * 5_000_000)  # 5 MB in a few kB
+    news_site.routes["/bomb.html"] = Route(bomb, headers={"Content-Encoding": "gzip"})
+    with pytest.raises(FetchError, match="gzip-compressed body although asked not to"):
+        Fetcher(web_settings).fetch(f"{news_site.url}/bomb.html")
 
 
 def test_a_pdf_is_refused_by_its_content_type(news_site: NewsSite, web_settings: rag.Settings) -> None:
