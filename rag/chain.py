@@ -191,11 +191,10 @@ class QuestionAnsweringChain:
             on_draft if config else None,
             deadline,
         )
-        duplicates = self.retriever.store.duplicates
+        # The other outlets that carried each cited story (its copies, not indexed again).
+        copies = self.retriever.store.duplicates.copies_of(c.source for c in answer.citations)
         citations = tuple(
-            replace(
-                c, also_in=tuple(Carrier(copy.outlet, copy.url, copy.title) for copy in duplicates.copies_of(c.source))
-            )
+            replace(c, also_in=tuple(Carrier(copy.outlet, copy.url, copy.title) for copy in copies.get(c.source, [])))
             for c in answer.citations
         )
         return replace(answer, citations=citations, warnings=retrieved.prepared.warnings + answer.warnings)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -166,13 +166,24 @@ class DuplicateIndex:
             db.execute("DELETE FROM signatures WHERE source = ?", [source])
             db.execute("DELETE FROM copies WHERE original = ? OR source = ?", [source, source])
 
-    def copies_of(self, original: str) -> list[Copy]:
-        """The copies recorded against an indexed article."""
+    def copies_of(self, originals: Iterable[str]) -> dict[str, list[Copy]]:
+        """The copies recorded against each of these indexed articles (only those that have some).
+
+        One query for a whole answer's citations, and no file created where nothing was recorded.
+        """
+        wanted = list(dict.fromkeys(originals))
+        if not wanted or not self.path.is_file():
+            return {}
+        marks = ", ".join("?" * len(wanted))
         with self._connect() as db:
             rows = db.execute(
-                "SELECT source, original, title, outlet, url FROM copies WHERE original = ? ORDER BY source", [original]
+                f"SELECT source, original, title, outlet, url FROM copies WHERE original IN ({marks}) ORDER BY source",
+                wanted,
             ).fetchall()
-        return [Copy(*row) for row in rows]
+        found: dict[str, list[Copy]] = {}
+        for row in rows:
+            found.setdefault(row[1], []).append(Copy(*row))
+        return found
 
 
 def _close_in_time(first: str | None, second: str | None) -> bool:

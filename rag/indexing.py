@@ -133,8 +133,8 @@ class Ingestor:
 
         :param on_progress: called with (done, total) while a feed's pages are fetched.
         """
-        urls = [str(p) for p in paths if isinstance(p, str) and is_url(p)]
-        local = [Path(p) for p in paths if not (isinstance(p, str) and is_url(p))]
+        urls = [p for p in paths if isinstance(p, str) and is_url(p)]
+        local = [Path(p) for p in paths if p not in urls]
         settings = self.store.settings
         loaded, skipped = load_files(local, settings)
         reader = WebReader(Fetcher(settings), on_progress)
@@ -165,10 +165,10 @@ class Ingestor:
             # Pruned first: a file whose original has gone is indexed as itself, not as its copy.
             removed = self._prune(prune_folders, records)
             documents = list(documents)
+            before = {doc.source: set(records.list_keys(group_ids=[doc.source])) for doc in documents}
             copies: list[tuple[str, str]] = []
             if fold_duplicates:
-                documents, copies = self._fold_duplicates(documents)
-            before = {doc.source: set(records.list_keys(group_ids=[doc.source])) for doc in documents}
+                documents, copies = self._fold_duplicates(documents, indexed={s for s, keys in before.items() if keys})
             added = deleted = 0
             for batch in self._batches(documents, settings):
                 result = index(
@@ -205,18 +205,19 @@ class Ingestor:
         logger.info("ingest: %s", report.summary())
         return report
 
-    def _fold_duplicates(self, documents: list[LoadedDocument]) -> tuple[list[LoadedDocument], list[tuple[str, str]]]:
+    def _fold_duplicates(
+        self, documents: list[LoadedDocument], indexed: set[str]
+    ) -> tuple[list[LoadedDocument], list[tuple[str, str]]]:
         """The articles to index, and the near-duplicates of indexed ones recorded as copies instead.
 
-        An article indexed before under the same source is re-indexed as itself (its text may have
-        changed); one new in this batch also counts for the ones after it.
+        An article of `indexed` (sources with chunks already) is re-indexed as itself (its text may
+        have changed); one new in this batch also counts for the ones after it.
         """
         duplicates = self.store.duplicates
-        records = self.store.record_manager
         unique: list[LoadedDocument] = []
         copies: list[tuple[str, str]] = []
         for doc in documents:
-            original = None if records.list_keys(group_ids=[doc.source]) else duplicates.original_of(doc)
+            original = None if doc.source in indexed else duplicates.original_of(doc)
             if original is None:
                 unique.append(doc)
                 duplicates.add(doc)
@@ -322,10 +323,11 @@ def reindex(settings: Settings | None = None) -> IngestReport:
     with store.writer_lock():
         store.delete_collection()
         records.delete_keys(records.list_keys())
+    kept = {page.source for page in pages}
     lost = [
         (source, "no kept copy of the page; not re-indexed: ingest the URL again")
         for source in sources
-        if is_url(source) and source not in {page.source for page in pages}
+        if is_url(source) and source not in kept
     ]
     missing = [(str(p), "file no longer exists; not re-indexed") for p in paths if not p.exists()]
     loaded, skipped = load_files([p for p in paths if p.exists()], settings)

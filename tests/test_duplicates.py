@@ -37,9 +37,10 @@ def test_the_index_finds_the_original_and_forgets_it(tmp_path: Path) -> None:
     assert duplicates.original_of(original) is None  # an article is not a copy of itself
     assert duplicates.original_of(load_file(NEWS / "apple-191597.txt")) is None
     duplicates.record_copy(edited, original.source)
-    assert [c.source for c in DuplicateIndex(tmp_path / "d.sqlite").copies_of(original.source)] == [edited.source]
+    copies = DuplicateIndex(tmp_path / "d.sqlite").copies_of([original.source, "elsewhere.txt"])
+    assert {source: [c.source for c in found] for source, found in copies.items()} == {original.source: [edited.source]}
     duplicates.forget(original.source)
-    assert duplicates.original_of(edited) is None and duplicates.copies_of(original.source) == []
+    assert duplicates.original_of(edited) is None and duplicates.copies_of([original.source]) == {}
 
 
 def test_a_republished_wire_story_is_indexed_once_and_cited_with_both_outlets(
@@ -65,7 +66,7 @@ def test_copies_in_one_batch_and_removing_the_original(news_site: NewsSite, web_
     report = rag.ingest([original, copy], web_settings)
     assert report.added == (original,) and report.duplicates == ((copy, original),)
     rag.remove([original], web_settings)
-    assert open_store(web_settings).duplicates.copies_of(original) == []
+    assert open_store(web_settings).duplicates.copies_of([original]) == {}
     assert rag.ingest([copy], web_settings).added == (copy,)  # the story is back, from the other outlet
 
 

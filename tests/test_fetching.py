@@ -65,14 +65,21 @@ def test_redirects_are_followed_to_the_page(news_site: NewsSite, web_settings: r
     assert b"Dreamliner" in fetched.body
 
 
-def test_an_unreadable_redirect_is_named_not_raised(news_site: NewsSite, web_settings: rag.Settings) -> None:
-    with pytest.raises(FetchError, match="odd-redirect"):
-        Fetcher(web_settings).fetch(f"{news_site.url}/odd-redirect")
-
-
-def test_a_redirect_loop_is_named(news_site: NewsSite, web_settings: rag.Settings) -> None:
-    with pytest.raises(FetchError, match="redirect loop"):
-        Fetcher(web_settings).fetch(f"{news_site.url}/loop-a")
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/odd-redirect", r"^http://127\.0\.0\.1:\d+/odd-redirect: "),  # a broken Location: named, not raised
+        ("/loop-a", "redirect loop at "),
+        ("/big.html", "420,033 bytes, over the 200,000-byte limit"),
+        ("/report.pdf", "content type application/pdf is not an article page or a feed"),
+        ("/missing.html", "the server answered HTTP 404"),
+    ],
+)
+def test_a_refused_url_is_named_with_its_reason(
+    news_site: NewsSite, web_settings: rag.Settings, path: str, reason: str
+) -> None:
+    with pytest.raises(FetchError, match=reason):
+        Fetcher(web_settings).fetch(news_site.url + path)
 
 
 def test_too_many_redirects(news_site: NewsSite, web_settings: rag.Settings) -> None:
@@ -89,11 +96,6 @@ def test_a_slow_page_times_out(news_site: NewsSite, web_settings: rag.Settings) 
     assert time.monotonic() - started < 2.9  # gave up before the server answered
 
 
-def test_an_oversized_page_is_refused(news_site: NewsSite, web_settings: rag.Settings) -> None:
-    with pytest.raises(FetchError, match="over the 200,000-byte limit"):
-        Fetcher(web_settings).fetch(f"{news_site.url}/big.html")
-
-
 def test_a_body_without_a_declared_length_is_capped_while_read(news_site: NewsSite, web_settings: rag.Settings) -> None:
     news_site.routes["/endless.html"] = Route(b"<p>" + b"x" * 500_000, declare_length=False)
     with pytest.raises(FetchError, match="over the 200,000-byte limit"):
@@ -107,16 +109,6 @@ def test_bodies_are_asked_for_uncompressed(news_site: NewsSite, web_settings: ra
     news_site.routes["/bomb.html"] = Route(bomb, headers={"Content-Encoding": "gzip"})
     with pytest.raises(FetchError, match="gzip-compressed body although asked not to"):
         Fetcher(web_settings).fetch(f"{news_site.url}/bomb.html")
-
-
-def test_a_pdf_is_refused_by_its_content_type(news_site: NewsSite, web_settings: rag.Settings) -> None:
-    with pytest.raises(FetchError, match="content type application/pdf is not an article page or a feed"):
-        Fetcher(web_settings).fetch(f"{news_site.url}/report.pdf")
-
-
-def test_http_errors_are_named(news_site: NewsSite, web_settings: rag.Settings) -> None:
-    with pytest.raises(FetchError, match="HTTP 404"):
-        Fetcher(web_settings).fetch(f"{news_site.url}/missing.html")
 
 
 def test_a_conditional_request_of_an_unchanged_page_is_not_modified(
