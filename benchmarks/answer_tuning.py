@@ -110,7 +110,9 @@ def patched(target: Any, name: str, value: Any) -> Iterator[None]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stores", type=Path, help="keep the ingested stores here (reused when present)")
-    parser.add_argument("--grid", action="store_true", help="FIT_WEIGHT x CLOSENESS_WEIGHT x quote margin")
+    parser.add_argument(
+        "--grid", action="store_true", help="FIT_WEIGHT x CLOSENESS_WEIGHT x quote margin x PERIOD_WEIGHT"
+    )
     parser.add_argument("--ablations", action="store_true", help="each new signal switched off in turn")
     args = parser.parse_args()
 
@@ -137,6 +139,10 @@ def main() -> None:
             "coverage floor 0.5": [(chain.answerer.evidence, "min_coverage", 0.5) for chain in (news, seed)],
             "no joint coverage floor": [(rag.evidence, "MIN_JOINT_COVERAGE", 0.0)],
             "each sentence embedded": [(EvidenceScorer, "_similarities", _sentence_similarities)],
+            "no sentence period preference": [(rag.evidence, "PERIOD_WEIGHT", 0.0)],
+            "evidence gate on the first sentence only": [(rag.evidence, "GATE_SENTENCES", 1)],
+            "quote floor equal to the gate's": [(rag.evidence, "QUOTE_FLOOR", 1.0)],
+            "no counted-noun check": [(rag.evidence, "_counts", lambda counted, cand, lang: True)],
         }
         embeddings = news.answerer.evidence.embeddings
         if embeddings.similarity_offset:  # the model's own offset (e5's), tried either side
@@ -149,14 +155,17 @@ def main() -> None:
                 print(json.dumps({"ablation": label, **measure(news, seed, data)}), flush=True)
 
     if args.grid:
-        for fit, closeness, margin in itertools.product((0.2, 0.35, 0.5), (0.3, 0.6), (0.12, 0.25, 0.4)):
+        grid = itertools.product((0.2, 0.35, 0.5), (0.3, 0.6), (0.25, 0.4), (0.15, 0.3, 0.5))
+        for fit, closeness, margin, period in grid:
             with (
                 patched(rag.evidence, "FIT_WEIGHT", fit),
+                patched(rag.evidence, "PERIOD_WEIGHT", period),
                 patched(rag.evidence, "CLOSENESS_WEIGHT", closeness),
                 patched(news.answerer, "relative_margin", margin),
                 patched(seed.answerer, "relative_margin", margin),
             ):
-                row = {"fit": fit, "closeness": closeness, "margin": margin, **measure(news, seed, data)}
+                row = {"fit": fit, "closeness": closeness, "margin": margin, "period": period}
+                row.update(measure(news, seed, data))
                 print(json.dumps(row), flush=True)
 
 

@@ -69,7 +69,7 @@ class ExtractiveAnswerer:
         if why:
             return [], why
         best = candidates[0]
-        floor = self.evidence.min_evidence
+        floor = self.evidence.quote_floor
         limit = self.max_quotes + (1 if facts.speaker else 0)
         chosen = [best]
         for cand in candidates[1:]:

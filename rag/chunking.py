@@ -19,7 +19,8 @@ from rag.loading import LoadedDocument, Segment
 
 _CLOSING_OF = {"“": "”", "«": "»"}
 # A parenthesis after a full stop is a credit or an aside, not a new sentence.
-_BOUNDARY = re.compile(r"[.!?…]+[”\"»’')\]]*(?=\s+[\"“«‘]?[A-ZÀ-ÖØ-Þ0-9])|\n+")
+# An opening mark used to close a quotation ("… grandi. “ Ralph Crosby") ends the sentence with it.
+_BOUNDARY = re.compile(r"[.!?…]+(?:\s“(?=\s))?[”\"»’')\]]*(?=\s+[\"“«‘]?[A-ZÀ-ÖØ-Þ0-9])|\n+")
 _MAX_OPEN_QUOTE = 600
 
 
@@ -73,7 +74,9 @@ def _inside_quotation(text: str, sentence_start: int, cut: int) -> bool:
     straight_open = False
     for i in range(sentence_start, cut):
         ch = text[i]
-        if ch in _CLOSING_OF:
+        if ch in _CLOSING_OF and _misused_as_closing(text, i):
+            depth = max(depth - 1, 0)
+        elif ch in _CLOSING_OF:
             if depth == 0:
                 opened_at = i
             depth += 1
@@ -84,6 +87,15 @@ def _inside_quotation(text: str, sentence_start: int, cut: int) -> bool:
             opened_at = i
     still_open = depth > 0 or straight_open
     return still_open and cut - opened_at < _MAX_OPEN_QUOTE
+
+
+def _misused_as_closing(text: str, i: int) -> bool:
+    """An opening mark that no word follows closes a quotation: "sfide difficili “. Una differenza".
+
+    Translated news often close quotations so (60 times in the 120 articles of ../shared/news/it).
+    """
+    following = text[i + 1 : i + 2]
+    return not following or following.isspace() or following in ".,;:!?"
 
 
 def _append_trimmed(spans: list[Span], text: str, start: int, end: int) -> None:

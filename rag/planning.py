@@ -61,6 +61,7 @@ class QuestionFacts:
     periods: tuple[Period, ...] = ()  # dates and periods the question names
     period_words: frozenset[str] = frozenset()  # `terms` words that name those periods ("giugno", "2009")
     parts: tuple[QuestionFacts, ...] = ()  # a two-part question's parts ("how many X, and when Y?")
+    counted: str | None = None  # what "how many X" counts: X, folded ("quante copie" -> "copie")
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ def analyse_question(
         periods=periods + (relative_periods(question, lang, today) if today else ()),
         period_words=_period_words(terms, lang, required) if periods else frozenset(),
         parts=parts,
+        counted=_counted(folded, lang),
     )
 
 
@@ -184,6 +186,13 @@ def _asks(folded: str, lang: str) -> tuple[str, ...]:
     """The kinds of answer the question asks for, in the order it asks them."""
     at = {kind: _position(folded, phrases) for kind, phrases in language(lang).question_words.items()}
     return tuple(sorted((kind for kind in QUESTION_KINDS if at.get(kind) is not None), key=lambda k: at[k] or 0))
+
+
+def _counted(folded: str, lang: str) -> str | None:
+    """The first content word after the question's "how many" phrase, or None."""
+    found = phrase_pattern(language(lang).question_words.get("how_many", ())).search(folded)
+    following = content_words(folded[found.end() :], lang) if found else []
+    return following[0] if following else None
 
 
 def _speaker(folded: str, required: tuple[str, ...], lang: str) -> str | None:

@@ -29,8 +29,19 @@ def sentences_of(text: str) -> list[str]:
         ["“Non c'è accordo. Serve altro lavoro”, ha detto Ushakov.", "Poi è uscito."],
         ["Ushakov said: “We discussed territory. There is no deal.”", "Then he left."],
         ['He said "Stop. Now go." to the guards.', "Then he left."],
+        # An opening mark that closes the quotation, as translated news often write it.
+        ["“Dobbiamo affrontare sfide difficili “.", "Una differenza importante è il peso."],
+        ["Sarà uno dei nostri giorni più grandi. “", "Ralph Crosby ha commentato l'accordo."],
     ],
-    ids=["it-curly", "it-guillemets", "it-quote-first", "en-curly", "en-straight"],
+    ids=[
+        "it-curly",
+        "it-guillemets",
+        "it-quote-first",
+        "en-curly",
+        "en-straight",
+        "misused-mark",
+        "misused-mark-after",
+    ],
 )
 def test_quotation_with_inner_full_stop_stays_one_sentence(expected: list[str]) -> None:
     assert sentences_of(" ".join(expected)) == expected

@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 
 import rag
 from rag.embeddings import shared_embeddings
-from rag.evidence import EvidenceScorer, coverage, is_speaker, mentions
+from rag.evidence import Candidate, EvidenceScorer, coverage, is_speaker, mentions
 from rag.planning import analyse_question
 
 
@@ -27,6 +27,9 @@ def test_speaker_detection() -> None:
         "Ushakov", "“Il lavoro continuerà”, ha detto l’alto diplomatico.", previous="Secondo Ushakov, no."
     )
     assert not is_speaker("Ushakov", "Putin ha incontrato Witkoff.")
+    # A quotation that goes on after "ha dichiarato" is still theirs.
+    assert is_speaker("Cardillo", "“Sono convinto che il mercato abbia toccato il fondo.", "", previous_theirs=True)
+    assert not is_speaker("Cardillo", "“Sono convinto che il mercato abbia toccato il fondo.", "Poi piove.")
 
 
 def test_coverage_counts_question_words_in_the_passage() -> None:
@@ -75,6 +78,46 @@ def test_the_gate_says_why_passages_cannot_answer(model_cache: Path) -> None:
         == ""
     )
     assert scorer.why_unanswerable(analyse_question("Cosa ha detto Ushakov?", "it"), []) == "no passages retrieved"
+
+
+def test_a_how_many_question_needs_a_count_of_what_it_counts(model_cache: Path) -> None:
+    scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
+    facts = analyse_question("Quante copie di Lion ha venduto Apple nel primo giorno?", "it")
+    developers = passage("Nel primo giorno Apple ha venduto Lion a 5.200 sviluppatori.")
+    copies = Document(
+        page_content="Nel primo giorno Apple ha venduto un milione di copie di Lion.",
+        metadata={**developers.metadata, "source": "b.txt"},
+    )
+    assert scorer.why_unanswerable(facts, [developers]) == "no passage that answers counts copie"
+    assert scorer.why_unanswerable(facts, [developers, copies]) == ""
+
+
+def test_a_sentence_from_an_article_of_the_period_asked_ranks_first(model_cache: Path) -> None:
+    scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
+    text = "Il Dow Jones ha chiuso la seduta in calo di 250 punti."
+    then, later = (
+        Document(page_content=text, metadata={**passage(text).metadata, "source": name, "date_num": day})
+        for name, day in (("then.txt", 20090224), ("later.txt", 20081007))
+    )
+    facts = analyse_question("A quanto ha chiuso il Dow Jones lunedì 23 febbraio 2009?", "it")
+    ranked = scorer.candidates(facts, [later, then])
+    assert [c.doc.metadata["source"] for c in ranked] == ["then.txt", "later.txt"]
+    assert ranked[0].published_then and not ranked[1].published_then
+
+
+def test_the_evidence_gate_looks_at_the_sentences_an_answer_would_quote(model_cache: Path) -> None:
+    scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
+    facts = analyse_question("Cosa ha detto Ushakov sui territori?", "it")
+    doc = passage("Ushakov ha parlato dei territori. Sui territori non c'è accordo, ha detto Ushakov.")
+
+    def sentence(strength: float) -> Candidate:
+        return Candidate(
+            doc, 0, 10, dense=strength, lexical=0.0, names=0.0, retrieval=1.0, speaker=False, caption=False
+        )
+
+    # The first-ranked sentence is weak (e.g. lifted by its date); the third answers.
+    assert scorer.gate(facts, [sentence(0.2), sentence(0.3), sentence(0.8)])[1] == ""
+    assert "best evidence 0.30" in scorer.gate(facts, [sentence(0.2), sentence(0.3), sentence(0.2), sentence(0.8)])[1]
 
 
 def test_a_sentence_already_quoted_ranks_last(model_cache: Path) -> None:

@@ -92,6 +92,10 @@ def test_german_common_nouns_are_not_names() -> None:
         ("¿Cuándo abrirá la línea?", "when"),
         ("Warum verzögert sich der Bau?", "why"),
         ("Dove si incontreranno gli inviati?", "where"),
+        # An amount asked for by its worth, a date asked for as such.
+        ("What was the offer from the Canadian company worth?", "how_much"),
+        ("Quale data si sperava per la consegna?", "when"),
+        ("Welches Datum nannte die Bahn für die Eröffnung?", "when"),
     ],
 )
 def test_question_kind_comes_from_the_table(question: str, kind: str) -> None:

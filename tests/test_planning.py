@@ -109,3 +109,16 @@ def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> Non
 )
 def test_the_speaker_is_the_first_name_after_the_question_word(question: str, speaker: str | None) -> None:
     assert analyse_question(question, detect_language(question)).speaker == speaker
+
+
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("Quante copie di Mac OS X Lion ha venduto Apple?", "copie"),
+        ("How many dealerships does Saturn have?", "dealerships"),
+        ("Wie viele Mitarbeiter hat das Werk?", "mitarbeiter"),
+        ("Quanto costa il gas?", None),
+    ],
+)
+def test_a_how_many_question_says_what_it_counts(question: str, counted: str | None) -> None:
+    assert analyse_question(question, detect_language(question)).counted == counted
