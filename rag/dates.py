@@ -94,8 +94,17 @@ def question_periods(text: str) -> tuple[Period, ...]:
     A year inside a longer date counts once, as that date. Month names come from dateparser's
     locale data (`languages.calendar_names`); the patterns only say where day, month and year stand.
     """
+    return tuple(dict.fromkeys(period for _, period in _named_periods(text)))
+
+
+def period_phrases(text: str) -> tuple[str, ...]:
+    """The words of `text`, folded, that name the periods of `question_periods` ("june 2007")."""
+    return tuple(dict.fromkeys(phrase for phrase, _ in _named_periods(text)))
+
+
+def _named_periods(text: str) -> list[tuple[str, Period]]:
     folded = fold(text)
-    found: list[Period] = []
+    found: list[tuple[str, Period]] = []
     taken: list[tuple[int, int]] = []
     for pattern, read in _period_patterns():
         for match in pattern.finditer(folded):
@@ -103,9 +112,9 @@ def question_periods(text: str) -> tuple[Period, ...]:
                 continue
             period = read(match)
             if period is not None:
-                found.append(period)
+                found.append((match.group(), period))
                 taken.append(match.span())
-    return tuple(dict.fromkeys(found))
+    return found
 
 
 @functools.cache

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from rag.dates import YEAR, Period, question_periods, relative_periods, relative_phrases
+from rag.dates import YEAR, Period, period_phrases, question_periods, relative_periods, relative_phrases
 from rag.errors import LLMError
 from rag.language import char_grams, content_words, detect_language, fold, names, phrase_pattern, stem, stems
 from rag.languages import LANGUAGES, QUESTION_KINDS, calendar_names, language, openers
@@ -113,9 +113,11 @@ def analyse_question(
     required = tuple(dict.fromkeys(n for i, n in enumerate(found) if i > 0 or n != first))
     folded = fold(question)
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
+    periods = question_periods(question) + (relative_periods(question, lang, today) if today else ())
+    # A part keeps the whole question's names, and its dates when it names none.
     parts = (
         tuple(
-            replace(analyse_question(part, lang, corpus_langs, False, today), names=required, speaker=None)
+            _within(analyse_question(part, lang, corpus_langs, False, today), required, periods)
             for part in question_parts(question, lang)
         )
         if split
@@ -124,7 +126,6 @@ def analyse_question(
     # "Last week" names a time, not what the articles say: its words are no terms.
     relative = {w for phrase in relative_phrases(question, lang) for w in content_words(phrase, lang)}
     terms = tuple(dict.fromkeys((w, stem(w, lang)) for w in content_words(question, lang) if w not in relative))
-    periods = question_periods(question)
     return QuestionFacts(
         text=question,
         lang=lang,
@@ -135,11 +136,15 @@ def analyse_question(
         terms=terms,
         stems=frozenset(stems(question, langs)),
         grams=frozenset(char_grams(question, lang)),
-        periods=periods + (relative_periods(question, lang, today) if today else ()),
+        periods=periods,
         period_words=_period_words(terms, lang, required) if periods else frozenset(),
         parts=parts,
         counted=_counted(folded, lang),
     )
+
+
+def _within(part: QuestionFacts, names: tuple[str, ...], periods: tuple[Period, ...]) -> QuestionFacts:
+    return replace(part, names=names, speaker=None, periods=part.periods or periods)
 
 
 def _period_words(terms: tuple[tuple[str, str], ...], lang: str, names: tuple[str, ...]) -> frozenset[str]:
@@ -239,7 +244,8 @@ def _name_runs(folded: str, required: tuple[str, ...]) -> list[list[tuple[int, s
 
 
 def standalone_query(question: str, history: History, lang: str) -> str:
-    """Resolve a follow-up ("and what did he say next?") with the names of the latest turns."""
+    """Resolve a follow-up ("and what did he say next?") with the names of the latest turns,
+    and the dates of the user's turn that named them when the follow-up names none."""
     if not history or names(question[1:], lang):
         return question
     follow_up_words = language(lang).follow_up_words
@@ -249,7 +255,8 @@ def standalone_query(question: str, history: History, lang: str) -> str:
     for role, text in reversed(list(history)):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if role == "user" and found:
-            return f"{question} {' '.join(found)}"
+            dates = () if question_periods(question) else period_phrases(text)
+            return " ".join([question, *found, *dates])
     for _, text in reversed(list(history)):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if found:

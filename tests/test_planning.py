@@ -34,6 +34,19 @@ def test_a_follow_up_borrows_the_names_of_the_latest_user_turn() -> None:
     assert standalone_query("E cosa ha detto sui territori?", [], "it") == "E cosa ha detto sui territori?"
 
 
+def test_a_follow_up_borrows_the_dates_of_that_turn_unless_it_names_its_own() -> None:
+    history = [
+        ("user", "Which Russian airline agreed in June 2007 to buy Dreamliners?"),
+        ("assistant", "Aeroflot [1]."),
+    ]
+    assert standalone_query("When will it receive them?", history, "en") == (
+        "When will it receive them? Russian Dreamliners june 2007"
+    )
+    assert standalone_query("And what did it buy in 2009?", history, "en") == (
+        "And what did it buy in 2009? Russian Dreamliners"
+    )
+
+
 def test_heuristic_plan_searches_the_question_in_its_own_language() -> None:
     plan = HeuristicPlanner().plan("What did Ushakov say about territory?", [], ("it",), deadline=0.0)
     assert plan.lang == "en" and plan.facts.speaker == "Ushakov"
@@ -87,8 +100,10 @@ def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> Non
         "How many dealerships does Saturn have across the US",
         "and how many people work at them?",
     ]
-    # Each part keeps the whole question's names, and asks its own kind of answer.
+    # Each part keeps the whole question's names and dates, and asks its own kind of answer.
     assert all(part.names == ("Saturn",) and part.asks == ("how_many",) for part in facts.parts)
+    dated = analyse_question("How many orders did Airbus have in January 2005, and how many did it need?", "en")
+    assert dated.parts[1].periods == dated.periods and len(dated.periods) == 1
     italian = analyse_question("Quanto costa la versione base di quel portatile e quanto è spesso?", "it")
     assert len(italian.parts) == 2
     # "and" inside one question ("a song and an album") does not split it, nor Italian "è" (is).
