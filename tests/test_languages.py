@@ -115,6 +115,9 @@ def test_question_kind_comes_from_the_table(question: str, kind: str) -> None:
         ("Il a rencontré un ministre à Paris.", "fr", set(), {"how_many", "when"}),
         ("Vendieron 40 coches por la tarde.", "es", {"how_many"}, {"how_much"}),
         ("You may see 3 ministers there.", "en", {"how_many"}, {"when"}),
+        # A number inside a name is no count; a sentence's first word is capitalised anyway.
+        ("Il velivolo supera il rivale Boeing 747 e l'A380.", "it", set(), {"how_many"}),
+        ("Oltre 150 aerei sono stati ordinati.", "it", {"how_many"}, set()),
     ],
 )
 def test_sentences_hold_kinds_of_answer_by_the_table(sentence: str, lang: str, held: set, not_held: set) -> None:
