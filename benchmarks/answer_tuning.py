@@ -142,7 +142,7 @@ def main() -> None:
             "no sentence period preference": [(rag.evidence, "PERIOD_WEIGHT", 0.0)],
             "evidence gate on the first sentence only": [(rag.evidence, "GATE_SENTENCES", 1)],
             "quote floor equal to the gate's": [(rag.evidence, "QUOTE_FLOOR", 1.0)],
-            "no counted-noun check": [(rag.evidence, "_counts", lambda counted, cand, lang: True)],
+            "no counted-noun check": [(EvidenceScorer, "_counts", lambda self, counted, cand, lang: True)],
         }
         embeddings = news.answerer.evidence.embeddings
         if embeddings.similarity_offset:  # the model's own offset (e5's), tried either side

@@ -294,13 +294,23 @@ class EvidenceScorer:
         best = max(evidence(c) for c in candidates[:GATE_SENTENCES])
         if best < self.min_evidence:
             return f"best evidence {best:.2f} is below {self.min_evidence}"
-        counts = [c for c in candidates if evidence(c) >= self.quote_floor and _counts(facts.counted, c, facts.lang)]
-        if facts.counted and same_language and not counts:
-            return f"no passage that answers counts {facts.counted}"
+        counted = facts.counted
+        if counted and same_language and not any(self._counts(counted, c, facts.lang) for c in candidates):
+            return f"no passage that answers counts {counted}"
         measured = [kind for kind in facts.asks if kind in MEASURED_KINDS]
         if measured and not any(c.fits >= 1 and evidence(c) >= self.min_evidence for c in candidates):
             return f"no passage that answers holds what is asked ({', '.join(measured)})"
         return ""
+
+    def _counts(self, counted: str, cand: Candidate, lang: str) -> bool:
+        """Whether a quotable sentence in the question's language counts `counted`
+        ("app": "5 miliardi di applicazioni")."""
+        if evidence(cand) < self.quote_floor or cand.doc.metadata.get("lang") != lang:
+            return False
+        if "how_many" not in answer_kinds(cand.text, lang):
+            return False
+        target = stem(counted, lang)
+        return any(w.startswith(counted) or stem(w, lang) == target for w in content_words(cand.text, lang))
 
     def _similarities(self, question: str, candidates: list[Candidate]) -> np.ndarray:
         """Each sentence's passage's similarity to the question.
@@ -320,14 +330,6 @@ class EvidenceScorer:
             for d, i in zip(docs, ids, strict=True)
         }
         return np.array([similarity[id(c.doc)] for c in candidates]) - self.embeddings.similarity_offset
-
-
-def _counts(counted: str | None, cand: Candidate, lang: str) -> bool:
-    """Whether a sentence in the question's language counts `counted` ("app": "5 miliardi di applicazioni")."""
-    if counted is None or cand.doc.metadata.get("lang") != lang or "how_many" not in answer_kinds(cand.text, lang):
-        return False
-    target = stem(counted, lang)
-    return any(w.startswith(counted) or stem(w, lang) == target for w in content_words(cand.text, lang))
 
 
 def _lexical(facts: QuestionFacts, text: str, lang: str) -> float:
