@@ -94,17 +94,8 @@ def question_periods(text: str) -> tuple[Period, ...]:
     A year inside a longer date counts once, as that date. Month names come from dateparser's
     locale data (`languages.calendar_names`); the patterns only say where day, month and year stand.
     """
-    return tuple(dict.fromkeys(period for _, period in _named_periods(text)))
-
-
-def period_phrases(text: str) -> tuple[str, ...]:
-    """The words of `text`, folded, that name the periods of `question_periods` ("june 2007")."""
-    return tuple(dict.fromkeys(phrase for phrase, _ in _named_periods(text)))
-
-
-def _named_periods(text: str) -> list[tuple[str, Period]]:
     folded = fold(text)
-    found: list[tuple[str, Period]] = []
+    found: list[Period] = []
     taken: list[tuple[int, int]] = []
     for pattern, read in _period_patterns():
         for match in pattern.finditer(folded):
@@ -112,9 +103,9 @@ def _named_periods(text: str) -> list[tuple[str, Period]]:
                 continue
             period = read(match)
             if period is not None:
-                found.append((match.group(), period))
+                found.append(period)
                 taken.append(match.span())
-    return found
+    return tuple(dict.fromkeys(found))
 
 
 @functools.cache

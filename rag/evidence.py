@@ -9,8 +9,9 @@ character n-grams across), the names the question mentions, the passage's retrie
 score, whether it holds the kind of answer asked (a count, an amount, a date, a reason) and,
 for "what did X say" questions, whether X is the speaker. The gate says why the passages
 cannot answer: names or a speaker they never mention, no article from the period the question
-names, too few of the question's words in a same-language passage or in all of them together,
-weak evidence, or no sentence holding the number or date asked.
+names, too few of the question's words in a same-language article or in all of them together,
+weak evidence, no sentence counting what "how many X" counts, or no sentence holding the number
+or date asked.
 
 Usage:
     >>> scorer = EvidenceScorer(embeddings, store.vectors)  # doctest: +SKIP
@@ -28,7 +29,7 @@ from langchain_core.documents import Document
 
 from rag.chunking import split_sentences
 from rag.embeddings import TextEmbeddings
-from rag.language import answer_kinds, char_grams, content_words, fold, fold_word, name_key, stem, stems
+from rag.language import answer_kinds, char_grams, content_words, fold, fold_word, name_key, stem, stems, words
 from rag.languages import speech_pattern
 from rag.planning import QuestionFacts
 
@@ -158,7 +159,9 @@ def is_speaker(name: str, sentence: str, previous: str = "", previous_theirs: bo
     if mentions(name, sentence) and speech_pattern().search(sentence):
         return True
     quoted = sentence.lstrip()[:1] in _QUOTE_MARKS
-    return quoted and (previous_theirs or (bool(previous) and mentions(name, previous)))
+    # A quotation with a speech verb of its own ("“No”, ha replicato Putin.") is someone else's.
+    goes_on = previous_theirs and not speech_pattern().search(sentence)
+    return quoted and (goes_on or (bool(previous) and mentions(name, previous)))
 
 
 class EvidenceScorer:
@@ -253,9 +256,12 @@ class EvidenceScorer:
         if not candidates:
             return [], "no passages retrieved"
         if evidence(candidates[0]) < self.min_evidence:
-            # A follow-up whose answer was already quoted gets it again rather than an abstention.
-            repeat = next((c for c in candidates if c.repeated and evidence(c) >= self.min_evidence), None)
-            candidates = [repeat, *(c for c in candidates if c is not repeat)] if repeat else candidates
+            # The answer leads with the first of the sentences it would quote that answers (a date
+            # may lift a weaker one above it); a follow-up whose answer was already quoted gets it
+            # again rather than an abstention.
+            lead = next((c for c in candidates[:GATE_SENTENCES] if evidence(c) >= self.min_evidence), None)
+            lead = lead or next((c for c in candidates if c.repeated and evidence(c) >= self.min_evidence), None)
+            candidates = [lead, *(c for c in candidates if c is not lead)] if lead else candidates
         return candidates, self._unanswerable(facts, candidates)
 
     def why_unanswerable(self, facts: QuestionFacts, passages: list[Document], already_said: str = "") -> str:
@@ -291,9 +297,9 @@ class EvidenceScorer:
             together = _share(set().union(*covered), facts, skip=facts.period_words)
             if together < MIN_JOINT_COVERAGE:
                 return f"the passages together hold {together:.0%} of the question's words"
-        best = max(evidence(c) for c in candidates[:GATE_SENTENCES])
-        if best < self.min_evidence:
-            return f"best evidence {best:.2f} is below {self.min_evidence}"
+        best = candidates[0]
+        if evidence(best) < self.min_evidence:
+            return f"best evidence {evidence(best):.2f} is below {self.min_evidence}"
         counted = facts.counted
         if counted and same_language and not any(self._counts(counted, c, facts.lang) for c in candidates):
             return f"no passage that answers counts {counted}"
@@ -309,8 +315,11 @@ class EvidenceScorer:
             return False
         if "how_many" not in answer_kinds(cand.text, lang):
             return False
+        # A prefix of a common noun ("app" of "applicazioni"), not of a name ("Apple").
         target = stem(counted, lang)
-        return any(w.startswith(counted) or stem(w, lang) == target for w in content_words(cand.text, lang))
+        return any(
+            stem(w, lang) == target or (w[:1].islower() and fold_word(w).startswith(counted)) for w in words(cand.text)
+        )
 
     def _similarities(self, question: str, candidates: list[Candidate]) -> np.ndarray:
         """Each sentence's passage's similarity to the question.

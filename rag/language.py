@@ -256,18 +256,16 @@ def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
 def answer_kinds(sentence: str, lang: str) -> frozenset[str]:
     """The kinds of answer (`languages.QUESTION_KINDS`) that `sentence` holds.
 
-    A count is a number that is not a year nor part of a name, or a number word; an amount, a count beside a
+    A count is a number (not a model name such as "A380") that is not a year, or a number word; an amount, a count beside a
     currency, magnitude, unit or percent; a time, a year, a month beside a number, a weekday or a
     clock time; a person or a place, a name; a reason, a causal connective. The words are the
     table's, for the sentence's language.
     """
     entry = language(lang)
-    surface = words(sentence)
-    tokens = [fold_word(w) for w in surface]
+    tokens = [fold_word(w) for w in words(sentence)]
     folded = " ".join(tokens)
-    # A number inside a name is no count: "A380", "Boeing 747", "FTSE 100" (not the first word,
-    # which is capitalised anyway).
-    numbers = [i for i, t in enumerate(tokens) if _NUMBER.match(t) and not (i > 1 and surface[i - 1][:1].isupper())]
+    # A word that only holds digits after letters is a name, no count: "A380", "MP3".
+    numbers = [i for i, t in enumerate(tokens) if _NUMBER.match(t)]
     years = [i for i in numbers if _YEAR_ONLY.match(tokens[i])]
     kinds = set()
     if len(numbers) > len(years) or any(t in entry.number_words for t in tokens):

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from rag.dates import YEAR, Period, period_phrases, question_periods, relative_periods, relative_phrases
+from rag.dates import YEAR, Period, question_periods, relative_periods, relative_phrases
 from rag.errors import LLMError
 from rag.language import char_grams, content_words, detect_language, fold, names, phrase_pattern, stem, stems
 from rag.languages import LANGUAGES, QUESTION_KINDS, calendar_names, language, openers
@@ -144,6 +144,8 @@ def analyse_question(
 
 
 def _within(part: QuestionFacts, names: tuple[str, ...], periods: tuple[Period, ...]) -> QuestionFacts:
+    """A part searched and ranked on its own: "and how many did it need?" is still about the whole's
+    names and dates (a preference only: the gate reads the whole question's)."""
     return replace(part, names=names, speaker=None, periods=part.periods or periods)
 
 
@@ -194,8 +196,9 @@ def _asks(folded: str, lang: str) -> tuple[str, ...]:
 
 
 def _counted(folded: str, lang: str) -> str | None:
-    """The first content word after the question's "how many" phrase, or None."""
-    found = phrase_pattern(language(lang).question_words.get("how_many", ())).search(folded)
+    """The first content word after the question's "how many" phrase, or None: an answer counts it."""
+    phrases = language(lang).question_words.get("how_many", ())
+    found = phrase_pattern(phrases).search(folded) if phrases else None
     following = content_words(folded[found.end() :], lang) if found else []
     return following[0] if following else None
 
@@ -244,8 +247,7 @@ def _name_runs(folded: str, required: tuple[str, ...]) -> list[list[tuple[int, s
 
 
 def standalone_query(question: str, history: History, lang: str) -> str:
-    """Resolve a follow-up ("and what did he say next?") with the names of the latest turns,
-    and the dates of the user's turn that named them when the follow-up names none."""
+    """Resolve a follow-up ("and what did he say next?") with the names of the latest turns."""
     if not history or names(question[1:], lang):
         return question
     follow_up_words = language(lang).follow_up_words
@@ -255,8 +257,7 @@ def standalone_query(question: str, history: History, lang: str) -> str:
     for role, text in reversed(list(history)):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if role == "user" and found:
-            dates = () if question_periods(question) else period_phrases(text)
-            return " ".join([question, *found, *dates])
+            return f"{question} {' '.join(found)}"
     for _, text in reversed(list(history)):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if found:

@@ -32,6 +32,9 @@ def sentences_of(text: str) -> list[str]:
         # An opening mark that closes the quotation, as translated news often write it.
         ["“Dobbiamo affrontare sfide difficili “.", "Una differenza importante è il peso."],
         ["Sarà uno dei nostri giorni più grandi. “", "Ralph Crosby ha commentato l'accordo."],
+        # Marks set off with spaces, as French writes them, still open and close.
+        ["Il a déclaré : « Nous avons discuté. Il n'y a pas d'accord. »", "Puis il est parti."],
+        ["Ha detto: “ Va bene. Grazie ”.", "Poi è partito per Roma."],
     ],
     ids=[
         "it-curly",
@@ -41,6 +44,8 @@ def sentences_of(text: str) -> list[str]:
         "en-straight",
         "misused-mark",
         "misused-mark-after",
+        "fr-spaced-guillemets",
+        "it-spaced-curly",
     ],
 )
 def test_quotation_with_inner_full_stop_stays_one_sentence(expected: list[str]) -> None:

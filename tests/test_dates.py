@@ -6,15 +6,7 @@ import datetime as dt
 
 import pytest
 
-from rag.dates import (
-    REPORTING_DAYS,
-    date_number,
-    dateline_date,
-    period_phrases,
-    publication_date,
-    question_periods,
-    relative_periods,
-)
+from rag.dates import REPORTING_DAYS, date_number, dateline_date, publication_date, question_periods, relative_periods
 
 
 @pytest.mark.parametrize(
@@ -79,11 +71,6 @@ def test_questions_name_several_periods_or_none() -> None:
     # Model numbers and counts are no years; a year inside a date counts once.
     assert question_periods("How many Boeing 737 and A380 jets were ordered?") == ()
     assert len(question_periods("lunedì 23 febbraio 2009")) == 1
-    # The words that name them, to carry into a follow-up.
-    assert period_phrases("How far did it fall on 27 February 2007, and in October 2007?") == (
-        "27 february 2007",
-        "october 2007",
-    )
 
 
 def test_a_period_holds_the_dates_of_chunks_inside_it() -> None:

@@ -30,6 +30,7 @@ def test_speaker_detection() -> None:
     # A quotation that goes on after "ha dichiarato" is still theirs.
     assert is_speaker("Cardillo", "“Sono convinto che il mercato abbia toccato il fondo.", "", previous_theirs=True)
     assert not is_speaker("Cardillo", "“Sono convinto che il mercato abbia toccato il fondo.", "Poi piove.")
+    assert not is_speaker("Cardillo", "“No”, ha detto Putin.", "", previous_theirs=True)
 
 
 def test_coverage_counts_question_words_in_the_passage() -> None:
@@ -90,6 +91,9 @@ def test_a_how_many_question_needs_a_count_of_what_it_counts(model_cache: Path) 
     )
     assert scorer.why_unanswerable(facts, [developers]) == "no passage that answers counts copie"
     assert scorer.why_unanswerable(facts, [developers, copies]) == ""
+    # "app" counts in "applicazioni", not in "Apple".
+    apps = analyse_question("Quante app ha venduto Apple nel primo giorno?", "it")
+    assert scorer.why_unanswerable(apps, [developers]) == "no passage that answers counts app"
 
 
 def test_a_sentence_from_an_article_of_the_period_asked_ranks_first(model_cache: Path) -> None:
@@ -115,9 +119,10 @@ def test_the_evidence_gate_looks_at_the_sentences_an_answer_would_quote(model_ca
             doc, 0, 10, dense=strength, lexical=0.0, names=0.0, retrieval=1.0, speaker=False, caption=False
         )
 
-    # The first-ranked sentence is weak (e.g. lifted by its date); the third answers.
-    assert scorer.gate(facts, [sentence(0.2), sentence(0.3), sentence(0.8)])[1] == ""
-    assert "best evidence 0.30" in scorer.gate(facts, [sentence(0.2), sentence(0.3), sentence(0.2), sentence(0.8)])[1]
+    # The first-ranked sentence is weak (e.g. lifted by its date); the third answers, and leads.
+    ranked, why = scorer.gate(facts, [sentence(0.2), sentence(0.3), sentence(0.8)])
+    assert why == "" and [c.dense for c in ranked] == [0.8, 0.2, 0.3]
+    assert "best evidence 0.20" in scorer.gate(facts, [sentence(0.2), sentence(0.3), sentence(0.2), sentence(0.8)])[1]
 
 
 def test_a_sentence_already_quoted_ranks_last(model_cache: Path) -> None:

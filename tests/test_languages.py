@@ -115,9 +115,11 @@ def test_question_kind_comes_from_the_table(question: str, kind: str) -> None:
         ("Il a rencontré un ministre à Paris.", "fr", set(), {"how_many", "when"}),
         ("Vendieron 40 coches por la tarde.", "es", {"how_many"}, {"how_much"}),
         ("You may see 3 ministers there.", "en", {"how_many"}, {"when"}),
-        # A number inside a name is no count; a sentence's first word is capitalised anyway.
-        ("Il velivolo supera il rivale Boeing 747 e l'A380.", "it", set(), {"how_many"}),
-        ("Oltre 150 aerei sono stati ordinati.", "it", {"how_many"}, set()),
+        # A model name is no count; numbers after a capitalised word still are, and years dates.
+        ("Il velivolo supera l'A380 e l'MP3.", "it", set(), {"how_many"}),
+        ("Apple ha venduto in Italia 300 mila copie.", "it", {"how_many"}, set()),
+        ("The deal was signed in January 2009 by the board.", "en", {"when"}, set()),
+        ("Die Bahn will im Jahr 2012 die Strecke eröffnen.", "de", {"when"}, set()),
     ],
 )
 def test_sentences_hold_kinds_of_answer_by_the_table(sentence: str, lang: str, held: set, not_held: set) -> None:
