@@ -115,12 +115,13 @@ class DuplicateIndex:
             self._lsh = lsh
         return self._lsh
 
-    def original_of(self, doc: LoadedDocument) -> str | None:
+    def original_of(self, doc: LoadedDocument, minhash: MinHash | None = None) -> str | None:
         """The indexed article `doc` is a near-duplicate of (the most similar one), if any.
 
         Only articles published within `MAX_DAYS_APART` days of it (or undated) can be its original.
+        :param minhash: `doc`'s signature, when already computed.
         """
-        minhash = signature(body_text(doc))
+        minhash = signature(body_text(doc)) if minhash is None else minhash
         with self._lock:
             lsh = self._index()
             scored = [
@@ -131,9 +132,12 @@ class DuplicateIndex:
         best = max(scored, default=None)
         return best[1] if best and best[0] >= self.threshold else None
 
-    def add(self, doc: LoadedDocument) -> None:
-        """Remember an indexed article's signature (replacing an older one of the same source)."""
-        minhash = signature(body_text(doc))
+    def add(self, doc: LoadedDocument, minhash: MinHash | None = None) -> None:
+        """Remember an indexed article's signature (replacing an older one of the same source).
+
+        :param minhash: `doc`'s signature, when already computed.
+        """
+        minhash = signature(body_text(doc)) if minhash is None else minhash
         with self._lock, self._connect() as db:
             lsh = self._index()
             if doc.source in self._signatures:

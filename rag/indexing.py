@@ -27,6 +27,7 @@ from langchain_core.indexing import index
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.dates import date_number
+from rag.duplicates import body_text, signature
 from rag.fetching import Fetcher, is_url
 from rag.loading import LoadedDocument, LoadError, discover, load_file
 from rag.store import ArticleStore, SQLiteRecordManager, open_store
@@ -217,10 +218,12 @@ class Ingestor:
         unique: list[LoadedDocument] = []
         copies: list[tuple[str, str]] = []
         for doc in documents:
-            original = None if doc.source in indexed else duplicates.original_of(doc)
+            # One signature per article, for the lookup and for remembering it.
+            minhash = signature(body_text(doc))
+            original = None if doc.source in indexed else duplicates.original_of(doc, minhash)
             if original is None:
                 unique.append(doc)
-                duplicates.add(doc)
+                duplicates.add(doc, minhash)
             else:
                 logger.info("%s is a duplicate of %s", doc.source, original)
                 duplicates.record_copy(doc, original)
