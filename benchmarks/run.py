@@ -566,7 +566,9 @@ def models_section(models: dict[str, Any] | None) -> list[str]:
         "",
         f"One run of `{models['command']}` on {models['date']}, each model with fresh stores. Latency: 100 "
         "Italian SQuAD-it questions, retrieve and answer timed apart, question by question. The raw encode "
-        "is the same engine's `encode` of the same chunk texts.",
+        "is the same engine's `encode` of the same chunk texts; ingest and raw encode alternate "
+        f"{models[names[0]]['news_ingest'].get('rounds', 1)} times, each ingest into a "
+        "fresh store, and the table gives the medians and the median of the rounds' ratios.",
         "",
         "| measure | " + " | ".join(f"`{n}`" for n in names) + " |",
         "| --- | " + " | ".join("---" for _ in names) + " |",

@@ -25,6 +25,7 @@ from rag.languages import LANGUAGES, all_clitic_suffixes, calendar_names, droppe
 
 __all__ = [
     "char_grams",
+    "char_grams_of",
     "content_words",
     "detect_language",
     "fold",
@@ -35,7 +36,9 @@ __all__ = [
     "names",
     "stem",
     "stem_bigrams",
+    "stem_bigrams_of",
     "stems",
+    "stems_of",
     "words",
 ]
 
@@ -47,6 +50,7 @@ def fold_word(word: str) -> str:
 
 
 _WORD = re.compile(r"\w+(?:['’]\w+)?", re.UNICODE)
+_GRAM = 4
 _ELISION = 5  # "l'", "dell'", "quell'": elided articles and prepositions are at most five letters
 
 
@@ -60,14 +64,15 @@ def _without_clitic(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Surface words: elisions split off ("l’incontro" -> "incontro"), clitics cut ("Putin's" -> "Putin")."""
-    found = []
-    for match in _WORD.finditer(text):
-        word = _without_clitic(match.group())
-        head, apostrophe, _ = word.replace("’", "'").partition("'")
-        if apostrophe and len(head) <= _ELISION:
-            word = word[len(head) + 1 :]
-        found.append(word)
-    return found
+    return [_surface(token) for token in _WORD.findall(text)]
+
+
+@functools.lru_cache(maxsize=200_000)
+def _surface(token: str) -> str:
+    # Cached: building the lexical index reads every word of the corpus several times.
+    word = _without_clitic(token)
+    head, apostrophe, _ = word.replace("’", "'").partition("'")
+    return word[len(head) + 1 :] if apostrophe and len(head) <= _ELISION else word
 
 
 def detect_language(text: str) -> str:
@@ -114,8 +119,13 @@ def content_words(text: str, lang: str) -> list[str]:
 
 def stems(text: str, langs: tuple[str, ...]) -> list[str]:
     """Content words (stopwords of `langs[0]`, the text's language) stemmed with each language's stemmer."""
+    return stems_of(content_words(text, langs[0]), langs)
+
+
+def stems_of(content: list[str], langs: tuple[str, ...]) -> list[str]:
+    """`stems` of words already through `content_words`."""
     out: list[str] = []
-    for word in content_words(text, langs[0]):
+    for word in content:
         variants = {_stem(word, lang) for lang in langs}
         out.extend(sorted(variants))
     return out
@@ -126,24 +136,34 @@ def stem_bigrams(text: str, lang: str, stem_lang: str | None = None) -> list[str
 
     Stopwords are `lang`'s (the text's); stems are `stem_lang`'s (default: `lang`).
     """
-    single = [_stem(word, stem_lang or lang) for word in content_words(text, lang)]
+    return stem_bigrams_of(content_words(text, lang), stem_lang or lang)
+
+
+def stem_bigrams_of(content: list[str], stem_lang: str) -> list[str]:
+    """`stem_bigrams` of words already through `content_words`."""
+    single = [_stem(word, stem_lang) for word in content]
     return [f"{a}_{b}" for a, b in itertools.pairwise(single)]
 
 
-def char_grams(text: str, lang: str, n: int = 4) -> list[str]:
-    """Character n-grams of each content word, padded so short words still count."""
-    grams: list[str] = []
-    for word in content_words(text, lang):
-        if word.isdigit():
-            grams.append(word)
-            continue
-        padded = f"<{word}>"
-        if len(padded) <= n:
-            grams.append(padded)
-            continue
-        # Prefix grams weigh most for cognates, whose endings differ by language.
-        grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
-    return grams
+def char_grams(text: str, lang: str) -> list[str]:
+    """Character 4-grams of each content word, padded so short words still count."""
+    return char_grams_of(content_words(text, lang))
+
+
+def char_grams_of(content: list[str]) -> list[str]:
+    """`char_grams` of words already through `content_words`."""
+    return [gram for word in content for gram in _word_grams(word)]
+
+
+@functools.lru_cache(maxsize=200_000)
+def _word_grams(word: str) -> tuple[str, ...]:
+    if word.isdigit():
+        return (word,)
+    padded = f"<{word}>"
+    if len(padded) <= _GRAM:
+        return (padded,)
+    # Prefix grams weigh most for cognates, whose endings differ by language.
+    return tuple(padded[i : i + _GRAM] for i in range(len(padded) - _GRAM + 1))
 
 
 _NAME = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w’'-]{2,}")

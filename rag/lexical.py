@@ -28,7 +28,16 @@ import bm25s
 import numpy as np
 from filelock import FileLock
 
-from rag.language import char_grams, name_keys, stem_bigrams, stems
+from rag.language import (
+    char_grams,
+    char_grams_of,
+    content_words,
+    name_keys,
+    stem_bigrams,
+    stem_bigrams_of,
+    stems,
+    stems_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +50,13 @@ BM25_B = 0.75
 LEXICAL_FORMAT = 7
 
 
-# The token lists BM25 indexes for one chunk, by view.
-DOCUMENT_VIEWS: dict[str, Callable[[str, str], list[str]]] = {
-    "words": lambda text, lang: stems(text, (lang,)),
-    "grams": char_grams,
-    "names": name_keys,
-    "bigrams": stem_bigrams,
+# The token lists BM25 indexes for one chunk, by view, from its text, its language and its
+# content words (`content_words`, read once for the three views that start from them).
+DOCUMENT_VIEWS: dict[str, Callable[[str, str, list[str]], list[str]]] = {
+    "words": lambda text, lang, content: stems_of(content, (lang,)),
+    "grams": lambda text, lang, content: char_grams_of(content),
+    "names": lambda text, lang, content: name_keys(text, lang),
+    "bigrams": lambda text, lang, content: stem_bigrams_of(content, lang),
 }
 VIEWS = tuple(DOCUMENT_VIEWS)
 
@@ -80,14 +90,31 @@ class LexicalIndex:
     def build(cls, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> LexicalIndex:
         windows = lexical_windows(texts, metadatas, LEXICAL_RADIUS)
         langs = [str(meta.get("lang", "")) for meta in metadatas]
+        # A chunk's text (or what is left of it past its predecessor) is a part of up to five
+        # windows: its content words are read once, not once per window and view. On the 120
+        # news articles this took the build from 1.2 s to 0.6 s.
+        content: dict[tuple[int, int], list[str]] = {}
+
+        def window_content(parts: list[tuple[int, int]], lang: str) -> list[str]:
+            found: list[str] = []
+            for part in parts:
+                if part not in content:
+                    chunk, offset = part
+                    content[part] = content_words(texts[chunk][offset:], lang)
+                found.extend(content[part])
+            return found
+
         indexes = {}
         # One view at a time, kept as token ids: the token strings of all four views at once
         # were most of the 4.4 GB that building 100k chunks peaked at.
         for view, tokenize in DOCUMENT_VIEWS.items():
             vocab: dict[str, int] = {}
             corpus = [
-                [vocab.setdefault(t, len(vocab)) for t in tokenize(w, lang)]
-                for w, lang in zip(windows, langs, strict=True)
+                [
+                    vocab.setdefault(t, len(vocab))
+                    for t in tokenize(window_text(texts, parts), lang, window_content(parts, lang))
+                ]
+                for parts, lang in zip(windows, langs, strict=True)
             ]
             if not vocab:
                 continue  # bm25s cannot index an empty vocabulary (e.g. no names in any chunk)
@@ -145,8 +172,14 @@ class LexicalIndex:
         return out
 
 
-def lexical_windows(texts: list[str], metadatas: list[dict[str, Any]], radius: int) -> list[str]:
-    """Each chunk's text joined with up to `radius` neighbouring chunks of its paragraph.
+def window_text(texts: list[str], parts: list[tuple[int, int]]) -> str:
+    """The text of a lexical window from its parts, `(chunk, offset)`: `texts[chunk][offset:]`."""
+    return " ".join(texts[chunk][offset:] for chunk, offset in parts)
+
+
+def lexical_windows(texts: list[str], metadatas: list[dict[str, Any]], radius: int) -> list[list[tuple[int, int]]]:
+    """Each chunk's text joined with up to `radius` neighbouring chunks of its paragraph, as the
+    parts `(chunk, offset)` that `window_text` joins.
 
     A paragraph (`para_start`/`para_end`, text between line breaks) is a topical unit: in a
     one-paragraph document the window is the passage around the answer, in a news article it
@@ -158,20 +191,18 @@ def lexical_windows(texts: list[str], metadatas: list[dict[str, Any]], radius: i
         # A chunk without offsets cannot be placed among its neighbours: it stands alone.
         key = str(meta.get("source", "")) if "start" in meta and "end" in meta else f"#{i}"
         by_source.setdefault(key, []).append(i)
-    windows = [""] * len(texts)
+    windows: list[list[tuple[int, int]]] = [[] for _ in texts]
     for members in by_source.values():
         members.sort(key=lambda i: (int(metadatas[i].get("start", 0)), int(metadatas[i].get("end", 0))))
         for position, i in enumerate(members):
             para_start = int(metadatas[i].get("para_start", 0))
             para_end = int(metadatas[i].get("para_end", 1 << 62))
-            parts: list[str] = []
             covered = -1
             for j in members[max(0, position - radius) : position + radius + 1]:
                 start, end = int(metadatas[j].get("start", 0)), int(metadatas[j].get("end", 0))
                 if end <= covered or end <= para_start or start >= para_end:
                     continue
                 # Drop the characters an earlier chunk of the window already contributed.
-                parts.append(texts[j][max(0, covered - start) :])
+                windows[i].append((j, max(0, covered - start)))
                 covered = end
-            windows[i] = " ".join(parts)
     return windows
