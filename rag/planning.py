@@ -190,9 +190,20 @@ def question_parts(question: str, lang: str) -> tuple[str, ...]:
 
 
 def _asks(folded: str, lang: str) -> tuple[str, ...]:
-    """The kinds of answer the question asks for, in the order it asks them."""
-    at = {kind: _position(folded, phrases) for kind, phrases in language(lang).question_words.items()}
-    return tuple(sorted((kind for kind in QUESTION_KINDS if at.get(kind) is not None), key=lambda k: at[k] or 0))
+    """The kinds of answer the question asks for, in the order it asks them.
+
+    A question opened by a time clause asks what its main clause asks: "When Airbus showed off
+    the A380 ..., how many orders did it have?" asks for a count, not a date.
+    """
+    phrases = language(lang).question_words
+    at = {kind: _position(folded, kind_phrases) for kind, kind_phrases in phrases.items()}
+    asked = sorted((kind for kind in QUESTION_KINDS if at.get(kind) is not None), key=lambda k: at[k] or 0)
+    if asked and asked[0] == "when" and at["when"] == 0:
+        clauses = [clause.strip() for clause in folded.split(",")[1:]]
+        others = [phrase for kind in asked[1:] for phrase in phrases[kind]]
+        if any(phrase_pattern(tuple(others)).match(clause) for clause in clauses if others):
+            asked = asked[1:]
+    return tuple(asked)
 
 
 def _counted(folded: str, lang: str) -> str | None:

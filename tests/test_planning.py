@@ -128,3 +128,20 @@ def test_a_how_many_question_says_what_it_counts(question: str, counted: str | N
 
 def test_a_language_without_how_many_words_counts_nothing() -> None:
     assert analyse_question("Hoeveel banen zijn er bij de fabriek?", "nl").counted is None
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "asks"),
+    [
+        ("When Airbus showed off the A380 in January 2005, how many orders did it have?", "en", ("how_many",)),
+        ("Quando Airbus ha presentato l'A380, quanti ordini aveva?", "it", ("how_many",)),
+        # A time clause only when a clause after a comma asks something else.
+        ("When did Airbus show off the A380, and who came?", "en", ("when", "who")),
+        ("When and where did Airbus show off the A380?", "en", ("when", "where")),
+        ("Who ran Airbus, when the A380 flew?", "en", ("who", "when")),
+    ],
+)
+def test_a_question_opened_by_a_time_clause_asks_what_its_main_clause_asks(
+    question: str, lang: str, asks: tuple[str, ...]
+) -> None:
+    assert analyse_question(question, lang, split=False).asks == asks
