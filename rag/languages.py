@@ -52,6 +52,8 @@ class Language:
     :param part_openers: question words besides `question_words` that open a second question
         after "and" ("..., and which airline ..."); see `openers()`.
     :param and_words: the word "and": it joins the parts of a two-part question.
+    :param clause_words: question words that also join a clause ("which Macs came first, when they
+        arrived in 2006?"): inside a clause they ask nothing.
     :param amount_words: currencies, magnitudes and units that make a number an amount (phrases).
     :param number_words: numbers written as words ("cinque miliardi", "four brands"); not "one",
         which is also the indefinite article in most table languages.
@@ -83,6 +85,7 @@ class Language:
     question_words: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     part_openers: tuple[str, ...] = ()
     and_words: tuple[str, ...] = ()
+    clause_words: tuple[str, ...] = ()
     amount_words: tuple[str, ...] = ()
     number_words: frozenset[str] = frozenset()
     reason_words: tuple[str, ...] = ()
@@ -174,6 +177,7 @@ ITALIAN = Language(
         "che cosa|cosa|che|quale|quali|come|per quale|a quale|in quale|da quale|di quale|con quale|su quanti|su quante|per quanto|a quanto"
     ),
     and_words=_phrases("e|ed"),
+    clause_words=_phrases("quando|dove"),
     amount_words=_phrases(
         "dollari|dollaro|euro|sterline|sterlina|yen|franchi|miliardi|miliardo|milioni|milione|mila|per cento|percento|punti|punto|tonnellate|chilometri|km|metri"
     ),
@@ -259,6 +263,7 @@ ENGLISH = Language(
     ),
     part_openers=_phrases("what|which|how|for what|in what|on what|at what|to what|by how"),
     and_words=_phrases("and"),
+    clause_words=_phrases("when|where"),
     amount_words=_phrases(
         "dollars|dollar|euros|euro|pounds|pound|yen|francs|billion|billions|million|millions|thousand|percent|per cent|points|point|tonnes|tons|miles|kilometres|km"
     ),
@@ -320,6 +325,7 @@ FRENCH = Language(
     ),
     part_openers=_phrases("quoi|quel|quelle|quels|quelles|comment|a quel|pour quel|de combien"),
     and_words=_phrases("et"),
+    clause_words=_phrases("quand|ou"),
     amount_words=_phrases(
         "dollars|dollar|euros|euro|livres|yen|francs|milliards|milliard|millions|million|mille|pour cent|points|tonnes|kilometres|km"
     ),
@@ -381,6 +387,7 @@ SPANISH = Language(
     ),
     part_openers=_phrases("cual|cuales|como|a que|en que|de cuanto"),
     and_words=_phrases("y|e"),
+    clause_words=_phrases("cuando|donde"),
     amount_words=_phrases(
         "dolares|dolar|euros|euro|libras|yen|francos|millones|millon|miles|mil|por ciento|puntos|toneladas|kilometros|km"
     ),
@@ -444,6 +451,7 @@ GERMAN = Language(
     ),
     part_openers=_phrases("was|welche|welcher|welches|welchen|wie|wer|wem|wen"),
     and_words=_phrases("und"),
+    clause_words=_phrases("wo"),
     amount_words=_phrases(
         "dollar|euro|pfund|yen|franken|milliarden|milliarde|millionen|million|tausend|prozent|punkte|tonnen|kilometer|km"
     ),
@@ -509,6 +517,7 @@ PORTUGUESE = Language(
     ),
     part_openers=_phrases("qual|quais|como|a que|em que|de quanto"),
     and_words=_phrases("e"),
+    clause_words=_phrases("quando|onde"),
     amount_words=_phrases(
         "dolares|dolar|euros|euro|libras|iene|francos|bilhoes|bilhao|milhoes|milhao|mil|por cento|pontos|toneladas|quilometros|km"
     ),

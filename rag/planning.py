@@ -31,7 +31,7 @@ from typing import Protocol
 from rag.dates import YEAR, Period, question_periods, relative_periods, relative_phrases
 from rag.errors import LLMError
 from rag.language import char_grams, content_words, detect_language, fold, names, phrase_pattern, stem, stems
-from rag.languages import LANGUAGES, QUESTION_KINDS, calendar_names, language, openers
+from rag.languages import LANGUAGES, QUESTION_KINDS, Language, calendar_names, language, openers
 from rag.llm import ChatBackend, Messages, stream_reply
 
 logger = logging.getLogger(__name__)
@@ -195,8 +195,9 @@ def _asks(folded: str, lang: str) -> tuple[str, ...]:
     A question opened by a time clause asks what its main clause asks: "When Airbus showed off
     the A380 ..., how many orders did it have?" asks for a count, not a date.
     """
-    phrases = language(lang).question_words
-    at = {kind: _position(folded, kind_phrases) for kind, kind_phrases in phrases.items()}
+    entry = language(lang)
+    phrases = entry.question_words
+    at = {kind: _asked_at(folded, kind_phrases, entry) for kind, kind_phrases in phrases.items()}
     asked = sorted((kind for kind in QUESTION_KINDS if at.get(kind) is not None), key=lambda k: at[k] or 0)
     if asked and asked[0] == "when" and at["when"] == 0:
         clauses = [clause.strip() for clause in folded.split(",")[1:]]
@@ -204,6 +205,20 @@ def _asks(folded: str, lang: str) -> tuple[str, ...]:
         if any(phrase_pattern(tuple(others)).match(clause) for clause in clauses if others):
             asked = asked[1:]
     return tuple(asked)
+
+
+def _asked_at(folded: str, phrases: tuple[str, ...], entry: Language) -> int | None:
+    """Where the first of `phrases` asks something in `folded`, or None. A clause word ("when",
+    "quando") asks only where it opens the question or a clause: "which Macs came first when they
+    arrived?" asks no date."""
+    for found in phrase_pattern(phrases).finditer(folded):
+        if found.group() not in entry.clause_words:
+            return found.start()
+        before = folded[: found.start()].strip(' ¿¡"“«(')
+        last = before.rsplit(" ", 1)[-1] if before else ""
+        if not before or before.endswith((",", ";", ":")) or last in entry.and_words:
+            return found.start()
+    return None
 
 
 def _counted(folded: str, lang: str) -> str | None:
