@@ -155,7 +155,8 @@ class QuestionAnsweringChain:
         # (its answer may be in another article; a part that names nothing borrows the names).
         found = [self._search(prepared.filters, [(s.text, s.lang) for s in plan.searches], k, facts.periods)]
         for part in facts.parts:
-            query = " ".join([part.text, *(name for name in facts.names if name not in part.text)])
+            named = any(name in part.text for name in facts.names)
+            query = part.text if named else " ".join([part.text, *facts.names])
             found.append(self._search(prepared.filters, [(query, facts.lang)], max(2, k // 2), part.periods))
         return Retrieved(
             prepared, plan, tuple(doc for doc, _ in _best_by_id(pair for pairs in found for pair in pairs))

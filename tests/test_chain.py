@@ -195,3 +195,21 @@ def test_each_part_of_a_two_part_question_is_retrieved_and_quoted(settings: rag.
     out = rag.build_chain(settings).invoke({"question": question, "chat_history": [], "k": 1})
     assert "5 milioni" in out["answer"] and "Giulia Bianchi" in out["answer"], out["answer"]
     assert {c["source"].rsplit("/", 1)[-1] for c in out["citations"]} == {"conti.txt", "vertice.txt"}
+
+
+def test_a_part_that_names_its_own_subject_is_searched_without_the_whole_questions_names(
+    settings: rag.Settings, tmp_path: Path
+) -> None:
+    # The 30 Apple articles of the shared news: the whole question's names (WWDC, Steve Jobs)
+    # would pull the second part's search back to the WWDC article.
+    news = tmp_path / "news"
+    news.mkdir()
+    for article in sorted((SHARED_EVAL.parent / "news" / "it").glob("apple-*.txt")):
+        (news / article.name).write_text(article.read_text(encoding="utf-8"), encoding="utf-8")
+    rag.ingest([news], settings)
+    question = (
+        "At WWDC 2005, which long-running chip partnership did Steve Jobs say Apple would end by moving to "
+        "Intel, and which two computers were the first Intel-based Macs when they arrived in January 2006?"
+    )
+    out = rag.build_chain(settings).invoke({"question": question, "chat_history": []})
+    assert any(str(c.get("date", "")).startswith("2006-01") for c in out["citations"]), out
