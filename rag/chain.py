@@ -155,7 +155,7 @@ class QuestionAnsweringChain:
         # (its answer may be in another article; a part that names nothing borrows the names).
         found = [self._search(prepared.filters, [(s.text, s.lang) for s in plan.searches], k, facts.periods)]
         for part in facts.parts:
-            named = any(name in part.text for name in facts.names)
+            named = any(re.search(rf"\b{re.escape(name)}\b", part.text) for name in facts.names)
             query = part.text if named else " ".join([part.text, *facts.names])
             found.append(self._search(prepared.filters, [(query, facts.lang)], max(2, k // 2), part.periods))
         return Retrieved(

@@ -69,7 +69,7 @@ def words(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=200_000)
 def _surface(token: str) -> str:
-    # Cached: building the lexical index reads every word of the corpus several times.
+    # Cached: indexing and answering read the same words again and again.
     word = _without_clitic(token)
     head, apostrophe, _ = word.replace("’", "'").partition("'")
     return word[len(head) + 1 :] if apostrophe and len(head) <= _ELISION else word
@@ -155,7 +155,7 @@ def char_grams_of(content: list[str]) -> list[str]:
     return [gram for word in content for gram in _word_grams(word)]
 
 
-@functools.lru_cache(maxsize=200_000)
+@functools.lru_cache(maxsize=50_000)  # about 0.5 kB an entry: a corpus's working vocabulary
 def _word_grams(word: str) -> tuple[str, ...]:
     if word.isdigit():
         return (word,)

@@ -199,24 +199,30 @@ def _asks(folded: str, lang: str) -> tuple[str, ...]:
     phrases = entry.question_words
     at = {kind: _asked_at(folded, kind_phrases, entry) for kind, kind_phrases in phrases.items()}
     asked = sorted((kind for kind in QUESTION_KINDS if at.get(kind) is not None), key=lambda k: at[k] or 0)
-    if asked and asked[0] == "when" and at["when"] == 0:
-        clauses = [clause.strip() for clause in folded.split(",")[1:]]
-        others = [phrase for kind in asked[1:] for phrase in phrases[kind]]
-        if any(phrase_pattern(tuple(others)).match(clause) for clause in clauses if others):
+    opening = len(folded) - len(folded.lstrip(_OPENING_MARKS))
+    if len(asked) > 1 and asked[0] == "when" and at["when"] == opening:
+        main = phrase_pattern(tuple(phrase for kind in asked[1:] for phrase in phrases[kind]))
+        if any(main.match(clause.lstrip(_OPENING_MARKS)) for clause in folded.split(",")[1:]):
             asked = asked[1:]
     return tuple(asked)
 
 
+_OPENING_MARKS = ' ¿¡"“«(-'
+
+
 def _asked_at(folded: str, phrases: tuple[str, ...], entry: Language) -> int | None:
-    """Where the first of `phrases` asks something in `folded`, or None. A clause word ("when",
-    "quando") asks only where it opens the question or a clause: "which Macs came first when they
-    arrived?" asks no date."""
+    """Where the first of `phrases` asks something in `folded`, or None.
+
+    A clause word ("when", "quando") asks nothing inside a clause that another question word
+    opened: "which Macs came first when they arrived?" asks no date; "since when ...?" does.
+    """
+    asking = phrase_pattern(openers(entry.code))
+    clause_break = re.compile(
+        r"[?!.,;:(]" + (rf"|{phrase_pattern(entry.and_words).pattern}" if entry.and_words else "")
+    )
     for found in phrase_pattern(phrases).finditer(folded):
-        if found.group() not in entry.clause_words:
-            return found.start()
-        before = folded[: found.start()].strip(' ¿¡"“«(')
-        last = before.rsplit(" ", 1)[-1] if before else ""
-        if not before or before.endswith((",", ";", ":")) or last in entry.and_words:
+        clause = clause_break.split(folded[: found.start()])[-1]
+        if found.group() not in entry.clause_words or not asking.search(clause):
             return found.start()
     return None
 

@@ -135,11 +135,17 @@ def test_a_language_without_how_many_words_counts_nothing() -> None:
     [
         ("When Airbus showed off the A380 in January 2005, how many orders did it have?", "en", ("how_many",)),
         ("Quando Airbus ha presentato l'A380, quanti ordini aveva?", "it", ("how_many",)),
-        # A time clause only when a clause after a comma asks something else.
+        ("¿Cuándo Airbus presentó el A380, ¿cuántos pedidos tenía?", "es", ("how_many",)),
+        # Questions that ask when, or ask it in a clause of their own.
         ("When did Airbus show off the A380, and who came?", "en", ("when", "who")),
         ("When and where did Airbus show off the A380?", "en", ("when", "where")),
+        ("Who ran Airbus? When did the A380 fly?", "en", ("who", "when")),
+        ("¿Desde cuándo vuela el A380?", "es", ("when",)),
+        ("D'où vient l'A380 ?", "fr", ("where",)),
+        # Inside a clause another question word opened, "when" asks nothing.
+        ("Which Macs came first when they arrived in 2006?", "en", ()),
         ("Who ran Airbus when the A380 flew?", "en", ("who",)),
-        ("Which Macs came first, and when did they arrive?", "en", ("when",)),
+        ("Quante persone sono morte quando il ponte è crollato?", "it", ("how_many",)),
     ],
 )
 def test_a_question_opened_by_a_time_clause_asks_what_its_main_clause_asks(

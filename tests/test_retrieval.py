@@ -10,7 +10,16 @@ import rag
 from rag.config import BUNDLED_E5, BUNDLED_MODEL
 from rag.evaluation import index_squad, ranking_metrics, read_dataset
 from rag.language import content_words
-from rag.lexical import BM25_B, BM25_K1, DOCUMENT_VIEWS, LexicalIndex, query_views
+from rag.lexical import (
+    BM25_B,
+    BM25_K1,
+    DOCUMENT_VIEWS,
+    LEXICAL_RADIUS,
+    LexicalIndex,
+    lexical_windows,
+    query_views,
+    window_text,
+)
 from rag.retrieval import CROSS_LANGUAGE, MODEL_FUSION, SAME_LANGUAGE, FusionWeights, HybridRetriever, fuse
 from rag.store import open_store
 from tests.conftest import SHARED_EVAL
@@ -123,6 +132,41 @@ def test_lexical_index_scores_like_bm25s_over_token_strings() -> None:
     for view, tokenize in DOCUMENT_VIEWS.items():
         reference = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         reference.index([tokenize(t, "it", content_words(t, "it")) for t in texts], show_progress=False)
+        known = [t for t in query[view] if t in reference.vocab_dict]
+        assert known, view
+        assert np.allclose(index.indexes[view].get_scores(known), reference.get_scores(known)), view
+
+
+def test_overlapping_chunks_are_indexed_as_the_text_of_their_windows() -> None:
+    # Chunks of one paragraph overlap by a sentence; a window reads each shared sentence once,
+    # and its tokens (read part by part) are those of its joined text.
+    import bm25s
+    import numpy as np
+
+    sentences = [
+        "Ushakov ha parlato dei territori.",
+        "Witkoff ha incontrato Putin a Mosca.",
+        "Il Cremlino non commenta.",
+        "I territori del Donbass restano contesi.",
+        "Zelensky incontra Kushner a Kyiv.",
+    ]
+    paragraph = " ".join(sentences)
+    starts = [paragraph.index(sentence) for sentence in sentences]
+    spans = [(starts[i], starts[i + 2] - 1 if i + 2 < len(starts) else len(paragraph)) for i in range(4)]
+    texts = [paragraph[a:b] for a, b in spans]
+    metadatas = [
+        {"source": "a", "lang": "it", "start": a, "end": b, "para_start": 0, "para_end": len(paragraph)}
+        for a, b in spans
+    ]
+    windows = lexical_windows(texts, metadatas, LEXICAL_RADIUS)
+    assert any(offset > 0 for parts in windows for _, offset in parts)  # a part starts past a shared sentence
+    assert " ".join(window_text(texts, windows[0]).split()) == paragraph[: spans[2][1]]
+    index = LexicalIndex.build([f"c{i}" for i in range(len(texts))], texts, metadatas)
+    query = query_views("Che cosa ha detto Ushakov sui territori del Donbass a Mosca?", ("it",))
+    for view, tokenize in DOCUMENT_VIEWS.items():
+        joined = [window_text(texts, parts) for parts in windows]
+        reference = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        reference.index([tokenize(w, "it", content_words(w, "it")) for w in joined], show_progress=False)
         known = [t for t in query[view] if t in reference.vocab_dict]
         assert known, view
         assert np.allclose(index.indexes[view].get_scores(known), reference.get_scores(known)), view
