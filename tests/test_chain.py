@@ -174,6 +174,13 @@ def test_the_period_a_question_names_prefers_the_article_published_then(settings
     # Nothing was published in the named period: the articles cannot say.
     out = chain.invoke({"question": "Quanto ha guadagnato Acme nel trimestre, nel gennaio 2015?", "chat_history": []})
     assert out["abstained"] and not out["citations"]
+    out = chain.invoke({"question": "Quanto ha guadagnato Acme nel trimestre del 2012?", "chat_history": []})
+    assert out["abstained"] and not out["citations"]
+    # A year that a word follows is what the news is about, or a count: a preference only.
+    out = chain.invoke(
+        {"question": "Quanto ha guadagnato Acme nel trimestre dopo la crisi del 2012 a Milano?", "chat_history": []}
+    )
+    assert not out["abstained"], out
 
 
 def test_each_part_of_a_two_part_question_is_retrieved_and_quoted(settings: rag.Settings, tmp_path: Path) -> None:
