@@ -67,6 +67,7 @@ def measure(model: str, workdir: Path) -> dict[str, Any]:
         "rag_seconds": round(statistics.median(ingests), 1),
         "raw_encode_seconds": round(statistics.median(raws), 1),
         "ratio": round(statistics.median(i / r for i, r in zip(ingests, raws, strict=True)), 2),
+        "rounds_seconds": [[round(i, 1), round(r, 1)] for i, r in zip(ingests, raws, strict=True)],
     }
 
     print(f"{model}: QA pass rates …", flush=True)

@@ -552,8 +552,8 @@ def models_section(models: dict[str, Any] | None) -> list[str]:
         (
             "ingesting the 120 news articles / raw encode of their chunks",
             lambda m: (
-                f"{m['news_ingest']['rag_seconds']} s / {m['news_ingest']['raw_encode_seconds']} s "
-                f"= **{m['news_ingest']['ratio']}**"
+                f"{m['news_ingest']['rag_seconds']} s and {m['news_ingest']['raw_encode_seconds']} s; "
+                f"ratio **{m['news_ingest']['ratio']}**"
             ),
         ),
         ("ingesting the 2,010 SQuAD-it paragraphs", lambda m: f"{m['squad_ingest_seconds']} s"),
@@ -568,7 +568,7 @@ def models_section(models: dict[str, Any] | None) -> list[str]:
         "Italian SQuAD-it questions, retrieve and answer timed apart, question by question. The raw encode "
         "is the same engine's `encode` of the same chunk texts; ingest and raw encode alternate "
         f"{models[names[0]]['news_ingest'].get('rounds', 1)} times, each ingest into a "
-        "fresh store, and the table gives the medians and the median of the rounds' ratios.",
+        "fresh store, and the table gives the medians of each and the median of the rounds' ratios.",
         "",
         "| measure | " + " | ".join(f"`{n}`" for n in names) + " |",
         "| --- | " + " | ".join("---" for _ in names) + " |",
