@@ -18,7 +18,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.languages import LANGUAGES, calendar_names, fold, language
 
@@ -28,6 +28,7 @@ _YEAR = re.compile(rf"\b{YEAR}\b")
 # "ROMA, 3 dicembre 2025 –", "BERLIN, 3. Dezember 2025 (dpa) -": a place, a comma, the date, a dash.
 _DATELINE = re.compile(r"^[A-ZÀ-Ý][\w'’ .-]{1,40},\s+([^–—\n]{6,40}?)\s*(?:\([^)]{1,20}\)\s*)?[–—-]\s")
 _MAX_DATE_WORDS = 6
+_FOLLOWING_WORD = re.compile(r"\s*\w")
 
 
 def publication_date(line: str) -> str | None:
@@ -70,12 +71,15 @@ class Period:
     """A date or period a question names, widened by the time news takes to report it.
 
     `start` and `end` are `date_number`s, as chunks carry them; `precision` is "day", "week",
-    "month" or "year".
+    "month" or "year". A period is `asked` when the question is about what happened then; a year
+    that a word follows is only named: a count ("2000 dipendenti") or what the news is about
+    ("the 2008 crisis").
     """
 
     start: int
     end: int
     precision: str
+    asked: bool = True
 
     def holds(self, date_num: object) -> bool:
         """Whether a chunk's `date_num` (None when undated) falls in the period."""
@@ -120,7 +124,7 @@ def _period_patterns() -> tuple[tuple[re.Pattern[str], Callable[[re.Match[str]],
         ),
         (re.compile(rf"\b({months})\s+(\d{{1,2}}),?\s+{year}\b"), lambda m: _day(m.group(3), m.group(1), m.group(2))),
         (re.compile(rf"\b({months})\s+(?:(?:de|del|of)\s+)?{year}\b"), lambda m: _month(m.group(2), m.group(1))),
-        (re.compile(rf"\b{year}\b"), lambda m: _year(m.group())),
+        (re.compile(rf"\b{year}\b"), lambda m: _year(m.group(), asked=not _FOLLOWING_WORD.match(m.string, m.end()))),
     )
 
 
@@ -163,8 +167,8 @@ def _month(year: str, month: str) -> Period:
     return _month_of(dt.date(int(year), calendar_names().months[month], 1))
 
 
-def _year(year: str) -> Period:
-    return _year_of(dt.date(int(year), 1, 1))
+def _year(year: str, asked: bool) -> Period:
+    return replace(_year_of(dt.date(int(year), 1, 1)), asked=asked)
 
 
 def _day_of(named: dt.date) -> Period:

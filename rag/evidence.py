@@ -277,10 +277,9 @@ class EvidenceScorer:
             return f"the articles do not mention {', '.join(absent)}"
         if facts.speaker and not mentions(facts.speaker, context):
             return f"the articles do not quote {facts.speaker}"
-        # News of each named day, month or year is published then; articles from before or long
-        # after are other news. A year that a word follows is only a preference: a count ("2000
-        # dipendenti") or what the news is about ("the 2008 crisis").
-        dated = [p for p in facts.periods if p.precision != "year" or _ends_phrase(str(p.start // 10000), facts.text)]
+        # News of each day, month or year asked about is published then; articles from before or
+        # long after are other news. A period only named stays a preference (`Period.asked`).
+        dated = [p for p in facts.periods if p.asked]
         if dated and not all(any(p.holds(d.metadata.get("date_num")) for d in passages) for p in dated):
             return "no article was published in the period the question names"
         same_language = [doc for doc in passages if doc.metadata.get("lang") == facts.lang]
@@ -340,11 +339,6 @@ class EvidenceScorer:
             for d, i in zip(docs, ids, strict=True)
         }
         return np.array([similarity[id(c.doc)] for c in candidates]) - self.embeddings.similarity_offset
-
-
-def _ends_phrase(word: str, text: str) -> bool:
-    """Whether `word` stands in `text` with no word after it ("nel 2007?", "for 2005, and")."""
-    return re.search(rf"\b{word}\b(?!\s*\w)", text) is not None
 
 
 def _lexical(facts: QuestionFacts, text: str, lang: str) -> float:

@@ -65,6 +65,22 @@ def test_a_question_names_its_period(question: str, named_first: str, named_last
     assert period.end == date_number(str(last + dt.timedelta(days=REPORTING_DAYS[precision])))
 
 
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("What were GM's losses for 2005?", True),
+        ("Quanto ha perso GM nel 2005, e perché?", True),
+        ("How did the 2008 crisis hit GM?", False),
+        ("Quando ha annunciato GM il taglio di 2005 posti?", False),
+    ],
+)
+def test_a_year_a_word_follows_is_named_not_asked(question: str, asked: bool) -> None:
+    (period,) = question_periods(question)
+    assert period.asked is asked
+    # A month or day is always asked about, a word after it or not.
+    assert all(p.asked for p in question_periods("Cosa ha detto GM nel marzo 2005 ai sindacati?"))
+
+
 def test_questions_name_several_periods_or_none() -> None:
     periods = question_periods("How far did it fall on 27 February 2007, and in October 2007?")
     assert [(p.start, p.precision) for p in periods] == [(20070226, "day"), (20071001, "month")]

@@ -78,6 +78,13 @@ def test_the_gate_says_why_passages_cannot_answer(model_cache: Path) -> None:
         scorer.why_unanswerable(analyse_question("Cosa ha detto Ushakov sui territori a dicembre 2025?", "it"), [dated])
         == ""
     )
+    # A year asked about gates as a month does; a year only named ("2023 soldati") does not.
+    assert "published in the period" in scorer.why_unanswerable(
+        analyse_question("Cosa ha detto Ushakov sui territori nel 2023?", "it"), [dated]
+    )
+    assert "published in the period" not in scorer.why_unanswerable(
+        analyse_question("Cosa ha detto Ushakov sui territori e sui 2023 soldati?", "it"), [dated]
+    )
     assert scorer.why_unanswerable(analyse_question("Cosa ha detto Ushakov?", "it"), []) == "no passages retrieved"
 
 
