@@ -214,15 +214,18 @@ def _asked_at(folded: str, phrases: tuple[str, ...], entry: Language) -> int | N
     """Where the first of `phrases` asks something in `folded`, or None.
 
     A clause word ("when", "quando") asks nothing inside a clause that another question word
-    opened: "which Macs came first when they arrived?" asks no date; "since when ...?" does.
+    opened: "which Macs came first when they arrived?" and "what did he say about costs and
+    revenue when ...?" ask no date; "since when ...?" and "who won, and when?" do.
     """
     asking = phrase_pattern(openers(entry.code))
-    clause_break = re.compile(
-        r"[?!.,;:(]" + (rf"|{phrase_pattern(entry.and_words).pattern}" if entry.and_words else "")
-    )
+    joined = re.compile(rf"{phrase_pattern(entry.and_words).pattern}\s*$") if entry.and_words else None
     for found in phrase_pattern(phrases).finditer(folded):
-        clause = clause_break.split(folded[: found.start()])[-1]
-        if found.group() not in entry.clause_words or not asking.search(clause):
+        clause = re.split(r"[?!.,;:(]", folded[: found.start()])[-1]
+        if (
+            found.group() not in entry.clause_words
+            or not asking.search(clause)
+            or (joined is not None and joined.search(clause))
+        ):
             return found.start()
     return None
 

@@ -146,6 +146,10 @@ def test_a_language_without_how_many_words_counts_nothing() -> None:
         ("Which Macs came first when they arrived in 2006?", "en", ()),
         ("Who ran Airbus when the A380 flew?", "en", ("who",)),
         ("Quante persone sono morte quando il ponte è crollato?", "it", ("how_many",)),
+        # An "and" inside the clause joins words, not questions; one right before "when" asks again.
+        ("What did Young say about costs and revenue when GM reported its loss?", "en", ()),
+        ("Cosa ha detto Young sui costi e sui ricavi quando GM ha annunciato le perdite?", "it", ()),
+        ("Who won the contract and when?", "en", ("who", "when")),
     ],
 )
 def test_a_question_opened_by_a_time_clause_asks_what_its_main_clause_asks(
