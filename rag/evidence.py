@@ -29,7 +29,17 @@ from langchain_core.documents import Document
 
 from rag.chunking import split_sentences
 from rag.embeddings import TextEmbeddings
-from rag.language import answer_kinds, char_grams, content_words, fold, fold_word, name_key, stem, stems, words
+from rag.language import (
+    answer_kinds,
+    char_grams,
+    content_words,
+    fold,
+    fold_word,
+    name_key,
+    stem,
+    stems,
+    words,
+)
 from rag.languages import speech_pattern
 from rag.planning import QuestionFacts
 
@@ -139,6 +149,17 @@ def mentions(name: str, text: str) -> bool:
         if common >= max(4, len(target) - 3) and common >= len(spelled) - 3:
             return True
     return False
+
+
+def translated_places(facts: QuestionFacts, text: str) -> set[str]:
+    """The words of the countries and regions the question names that `text` names in another
+    language ("Japan" where the articles say "Giappone")."""
+    return {
+        word
+        for phrase, place_names in facts.places
+        if any(all(mentions(word, text) for word in name.split()) for name in place_names)
+        for word in phrase.split()
+    }
 
 
 def _common_prefix_length(a: str, b: str) -> int:
@@ -272,6 +293,9 @@ class EvidenceScorer:
         passages = {id(c.doc): c.doc for c in candidates}.values()
         context = " ".join(doc.page_content for doc in passages)
         absent = [n for n in facts.names if not mentions(n, context)]
+        if absent:
+            translated = translated_places(facts, context)
+            absent = [n for n in absent if fold(n) not in translated]
         # Some names are translated ("Institute" / "Istituto"): one absent name is not enough.
         if facts.names and len(absent) > len(facts.names) / 2:
             return f"the articles do not mention {', '.join(absent)}"
@@ -353,7 +377,11 @@ def _lexical(facts: QuestionFacts, text: str, lang: str) -> float:
 def _names(facts: QuestionFacts, text: str) -> float:
     if not facts.names:
         return 0.0
-    return sum(mentions(n, text) for n in facts.names) / len(facts.names)
+    present = [n for n in facts.names if mentions(n, text)]
+    if len(present) < len(facts.names) and facts.places:
+        translated = translated_places(facts, text)
+        present += [n for n in facts.names if n not in present and fold(n) in translated]
+    return len(present) / len(facts.names)
 
 
 def _fits(asks: tuple[str, ...], text: str, lang: str) -> float:

@@ -21,7 +21,15 @@ import re
 import Stemmer
 
 from rag.dates import YEAR
-from rag.languages import LANGUAGES, all_clitic_suffixes, calendar_names, dropped_words, fold, language
+from rag.languages import (
+    LANGUAGES,
+    all_clitic_suffixes,
+    calendar_names,
+    dropped_words,
+    fold,
+    language,
+    place_names,
+)
 
 __all__ = [
     "char_grams",
@@ -195,9 +203,10 @@ def names(text: str, lang: str) -> list[str]:
         folded = fold_word(name)
         if folded in stopwords or len(name) < 3:
             continue
-        # "January", "Monday" date the text and name nobody, unless a name runs on into them
-        # ("Theresa May", "Plácido Domingo", "Black Monday").
-        if (folded in dates.months or folded in dates.weekdays) and not _after_name(text[: match.start()], stopwords):
+        # "January", "Monday", "April-June" date the text and name nobody, unless a name runs on
+        # into them ("Theresa May", "Plácido Domingo", "Black Monday").
+        calendar = all(part in dates.months or part in dates.weekdays for part in folded.split("-"))
+        if calendar and not _after_name(text[: match.start()], stopwords):
             continue
         if (
             entry.capitalises_nouns
@@ -226,6 +235,19 @@ def _after_determiner(before: str, determiners: frozenset[str]) -> bool:
         return fold_word(last.group(3)) in determiners
     first, second = last.group(1), last.group(2)
     return fold_word(second) in determiners or (second[:1].islower() and fold_word(first) in determiners)
+
+
+def places_named(text: str) -> list[tuple[str, frozenset[str]]]:
+    """The countries and regions `text` names, in any table language: the words that name each
+    ("united states") and its names in every table language ("stati uniti", "etats-unis", ...)."""
+    pattern, place_of = _place_pattern()
+    return [(found.group(), place_of[found.group()]) for found in pattern.finditer(fold(text))]
+
+
+@functools.cache
+def _place_pattern() -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
+    place_of = {name: names for names in place_names() for name in names}
+    return phrase_pattern(tuple(sorted(place_of, key=len, reverse=True))), place_of
 
 
 def name_keys(text: str, lang: str) -> list[str]:

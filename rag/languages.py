@@ -650,6 +650,19 @@ def calendar_names(code: str = "") -> Calendar:
     return Calendar(MappingProxyType(months), frozenset(weekdays))
 
 
+@functools.cache
+def place_names() -> tuple[frozenset[str], ...]:
+    """Each country's and region's names in the table's languages, folded ("japan", "giappone",
+    "japon", "japon", "japan", "japao"), from the Unicode CLDR data that Babel ships."""
+    from babel import Locale
+
+    places: dict[str, set[str]] = {}
+    for code in LANGUAGES:
+        for territory, name in Locale.parse(code).territories.items():
+            places.setdefault(territory, set()).add(fold(name))
+    return tuple(frozenset(names) for names in places.values())
+
+
 def _full_names(forms: Iterable[str]) -> list[str]:
     forms = [f for f in forms if f.isalpha()]
     longest = max((len(f) for f in forms), default=0)

@@ -30,7 +30,17 @@ from typing import Protocol
 
 from rag.dates import YEAR, Period, question_periods, relative_periods, relative_phrases
 from rag.errors import LLMError
-from rag.language import char_grams, content_words, detect_language, fold, names, phrase_pattern, stem, stems
+from rag.language import (
+    char_grams,
+    content_words,
+    detect_language,
+    fold,
+    names,
+    phrase_pattern,
+    places_named,
+    stem,
+    stems,
+)
 from rag.languages import LANGUAGES, QUESTION_KINDS, Language, calendar_names, language, openers
 from rag.llm import ChatBackend, Messages, stream_reply
 
@@ -62,6 +72,8 @@ class QuestionFacts:
     period_words: frozenset[str] = frozenset()  # `terms` words that name those periods ("giugno", "2009")
     parts: tuple[QuestionFacts, ...] = ()  # a two-part question's parts ("how many X, and when Y?")
     counted: str | None = None  # what "how many X" counts: X, folded ("quante copie" -> "copie")
+    # Countries and regions named: the words naming each, its names in every table language.
+    places: tuple[tuple[str, frozenset[str]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,10 +126,11 @@ def analyse_question(
     folded = fold(question)
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
     periods = question_periods(question) + (relative_periods(question, lang, today) if today else ())
+    places = tuple(places_named(question))
     # A part keeps the whole question's names, and its dates when it names none.
     parts = (
         tuple(
-            _within(analyse_question(part, lang, corpus_langs, False, today), required, periods)
+            _within(analyse_question(part, lang, corpus_langs, False, today), required, periods, places)
             for part in question_parts(question, lang)
         )
         if split
@@ -140,13 +153,19 @@ def analyse_question(
         period_words=_period_words(terms, lang, required) if periods else frozenset(),
         parts=parts,
         counted=_counted(folded, lang),
+        places=places,
     )
 
 
-def _within(part: QuestionFacts, names: tuple[str, ...], periods: tuple[Period, ...]) -> QuestionFacts:
+def _within(
+    part: QuestionFacts,
+    names: tuple[str, ...],
+    periods: tuple[Period, ...],
+    places: tuple[tuple[str, frozenset[str]], ...],
+) -> QuestionFacts:
     """A part searched and ranked on its own: "and how many did it need?" is still about the whole's
-    names and dates (a preference only: the gate reads the whole question's)."""
-    return replace(part, names=names, speaker=None, periods=part.periods or periods)
+    names, places and dates (a preference only: the gate reads the whole question's)."""
+    return replace(part, names=names, places=places, speaker=None, periods=part.periods or periods)
 
 
 def _period_words(terms: tuple[tuple[str, str], ...], lang: str, names: tuple[str, ...]) -> frozenset[str]:

@@ -88,6 +88,18 @@ def test_the_gate_says_why_passages_cannot_answer(model_cache: Path) -> None:
     assert scorer.why_unanswerable(analyse_question("Cosa ha detto Ushakov?", "it"), []) == "no passages retrieved"
 
 
+def test_a_country_counts_as_named_in_the_articles_language(model_cache: Path) -> None:
+    scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
+    recession = passage("Il Giappone è entrato in recessione: l'economia si è contratta dello 0,4%.")
+    facts = analyse_question("How much did Japan's economy shrink when it entered recession?", "en")
+    assert "do not mention" not in scorer.why_unanswerable(facts, [recession])
+    (sentence,) = scorer.candidates(facts, [recession])
+    assert sentence.names == 1.0
+    # Another country is still absent.
+    brazil = analyse_question("How much did Brazil's economy shrink when it entered recession?", "en")
+    assert "do not mention Brazil" in scorer.why_unanswerable(brazil, [recession])
+
+
 def test_a_how_many_question_needs_a_count_of_what_it_counts(model_cache: Path) -> None:
     scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
     facts = analyse_question("Quante copie di Lion ha venduto Apple nel primo giorno?", "it")
