@@ -85,11 +85,25 @@ class Period:
         """Whether a chunk's `date_num` (None when undated) falls in the period."""
         return isinstance(date_num, int) and self.start <= date_num <= self.end
 
+    def may_report(self, date_num: object) -> bool:
+        """Whether an article of `date_num` may report on the period: `holds`, or for a day, up to
+        `CLOSING_DAYS` after it, since a day may close a period ("the quarter ended on 30 December",
+        reported on 18 January)."""
+        if self.precision != "day" or not isinstance(date_num, int):
+            return self.holds(date_num)
+        last = _date_of(self.end) + dt.timedelta(days=CLOSING_DAYS - REPORTING_DAYS["day"])
+        return self.start <= date_num <= date_number(last.isoformat())
+
 
 # How long after the named day, month or year an article may still report it: a day's events
 # are written up within days, a month's within its next weeks, a year's results early next year
 # (the 2005 losses of news_qa_dev's GM question were published on 2006-01-27). Not tuned.
 REPORTING_DAYS = {"day": 3, "month": 10, "year": 45}
+# How long after a day that closes a period its results may be reported: quarterly results come
+# out within weeks (Apple's quarter ended on 30 December 2006 was reported on 18 January 2007).
+# 45 let a stock-market day asked without its article be answered from one weeks later; 30 did
+# not (docs/retrieval.md, "Ninth round").
+CLOSING_DAYS = 30
 
 
 def question_periods(text: str) -> tuple[Period, ...]:
@@ -198,6 +212,10 @@ _PERIOD_OF: dict[str, Callable[[dt.date], Period]] = {
     "month": _month_of,
     "year": _year_of,
 }
+
+
+def _date_of(date_num: int) -> dt.date:
+    return dt.date(date_num // 10000, date_num // 100 % 100, date_num % 100)
 
 
 def _period(start: dt.date, end: dt.date, precision: str) -> Period:

@@ -304,7 +304,7 @@ class EvidenceScorer:
         # News of each day, month or year asked about is published then; articles from before or
         # long after are other news. A period only named stays a preference (`Period.asked`).
         dated = [p for p in facts.periods if p.asked]
-        if dated and not all(any(p.holds(d.metadata.get("date_num")) for d in passages) for p in dated):
+        if dated and not all(any(p.may_report(d.metadata.get("date_num")) for d in passages) for p in dated):
             return "no article was published in the period the question names"
         same_language = [doc for doc in passages if doc.metadata.get("lang") == facts.lang]
         if same_language:

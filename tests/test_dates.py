@@ -81,6 +81,14 @@ def test_a_year_a_word_follows_is_named_not_asked(question: str, asked: bool) ->
     assert all(p.asked for p in question_periods("Cosa ha detto GM nel marzo 2005 ai sindacati?"))
 
 
+def test_a_day_may_be_reported_weeks_later_a_month_not() -> None:
+    (day,) = question_periods("Nel trimestre chiuso il 30 dicembre 2006, quanti iPod ha venduto Apple?")
+    assert not day.holds(20070118) and day.may_report(20070118)
+    assert not day.may_report(20070301) and not day.may_report(20061201)
+    (month,) = question_periods("Quanti iPod ha venduto Apple nel dicembre 2006?")
+    assert month.may_report(20061215) and not month.may_report(20070118)
+
+
 def test_questions_name_several_periods_or_none() -> None:
     periods = question_periods("How far did it fall on 27 February 2007, and in October 2007?")
     assert [(p.start, p.precision) for p in periods] == [(20070226, "day"), (20071001, "month")]
