@@ -179,7 +179,7 @@ ITALIAN = Language(
     and_words=_phrases("e|ed"),
     clause_words=_phrases("quando|dove"),
     amount_words=_phrases(
-        "dollari|dollaro|euro|sterline|sterlina|yen|franchi|miliardi|miliardo|milioni|milione|mila|per cento|percento|punti|punto|tonnellate|chilometri|km|metri"
+        "dollari|dollaro|euro|sterline|sterlina|yen|franchi|miliardi|miliardo|milioni|milione|mila|per cento|percento|punti|punto|tonnellate|chilometri|km|metri|ore|minuti|giorni|settimane|mesi"
     ),
     number_words=_words(
         "due tre quattro cinque sei sette otto nove dieci undici dodici venti trenta cento mille milione milioni miliardo miliardi dozzina decine centinaia migliaia"
@@ -258,14 +258,14 @@ ENGLISH = Language(
         when="when|what year|which year|what date|which date|what day|which day|what month|which month",
         where="where|in which city|in which country",
         how_many="how many",
-        how_much="how much|what price|what did it cost|worth|what value",
+        how_much="how much|how long|what price|what did it cost|worth|what value",
         why="why|for what reason",
     ),
     part_openers=_phrases("what|which|how|for what|in what|on what|at what|to what|by how"),
     and_words=_phrases("and"),
     clause_words=_phrases("when|where"),
     amount_words=_phrases(
-        "dollars|dollar|euros|euro|pounds|pound|yen|francs|billion|billions|million|millions|thousand|percent|per cent|points|point|tonnes|tons|miles|kilometres|km"
+        "dollars|dollar|euros|euro|pounds|pound|yen|francs|billion|billions|million|millions|thousand|percent|per cent|points|point|tonnes|tons|miles|kilometres|km|hours|minutes|days|weeks|months"
     ),
     number_words=_words(
         "two three four five six seven eight nine ten eleven twelve twenty thirty hundred thousand million billion dozen dozens hundreds thousands"
@@ -327,7 +327,7 @@ FRENCH = Language(
     and_words=_phrases("et"),
     clause_words=_phrases("quand|ou"),
     amount_words=_phrases(
-        "dollars|dollar|euros|euro|livres|yen|francs|milliards|milliard|millions|million|mille|pour cent|points|tonnes|kilometres|km"
+        "dollars|dollar|euros|euro|livres|yen|francs|milliards|milliard|millions|million|mille|pour cent|points|tonnes|kilometres|km|heures|minutes|jours|semaines|mois"
     ),
     number_words=_words(
         "deux trois quatre cinq six sept huit neuf dix onze douze vingt trente cent mille million millions milliard milliards douzaine dizaines centaines milliers"
@@ -389,7 +389,7 @@ SPANISH = Language(
     and_words=_phrases("y|e"),
     clause_words=_phrases("cuando|donde"),
     amount_words=_phrases(
-        "dolares|dolar|euros|euro|libras|yen|francos|millones|millon|miles|mil|por ciento|puntos|toneladas|kilometros|km"
+        "dolares|dolar|euros|euro|libras|yen|francos|millones|millon|miles|mil|por ciento|puntos|toneladas|kilometros|km|horas|minutos|dias|semanas|meses"
     ),
     number_words=_words(
         "dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta cien mil millon millones docena decenas cientos miles"
@@ -446,14 +446,14 @@ GERMAN = Language(
         when="wann|in welchem jahr|an welchem tag|welches datum|in welchem monat",
         where="wo|wohin|in welcher stadt|in welchem land",
         how_many="wie viele",
-        how_much="wie viel|wieviel|zu welchem preis|wert|welchen wert",
+        how_much="wie viel|wieviel|wie lange|zu welchem preis|wert|welchen wert",
         why="warum|weshalb|wieso",
     ),
     part_openers=_phrases("was|welche|welcher|welches|welchen|wie|wer|wem|wen"),
     and_words=_phrases("und"),
     clause_words=_phrases("wo"),
     amount_words=_phrases(
-        "dollar|euro|pfund|yen|franken|milliarden|milliarde|millionen|million|tausend|prozent|punkte|tonnen|kilometer|km"
+        "dollar|euro|pfund|yen|franken|milliarden|milliarde|millionen|million|tausend|prozent|punkte|tonnen|kilometer|km|stunden|minuten|tage|wochen|monate"
     ),
     number_words=_words(
         "zwei drei vier funf sechs sieben acht neun zehn elf zwolf zwanzig dreissig hundert tausend million millionen milliarde milliarden dutzend dutzende hunderte tausende"
@@ -519,7 +519,7 @@ PORTUGUESE = Language(
     and_words=_phrases("e"),
     clause_words=_phrases("quando|onde"),
     amount_words=_phrases(
-        "dolares|dolar|euros|euro|libras|iene|francos|bilhoes|bilhao|milhoes|milhao|mil|por cento|pontos|toneladas|quilometros|km"
+        "dolares|dolar|euros|euro|libras|iene|francos|bilhoes|bilhao|milhoes|milhao|mil|por cento|pontos|toneladas|quilometros|km|horas|minutos|dias|semanas|meses"
     ),
     number_words=_words(
         "dois tres quatro cinco seis sete oito nove dez onze doze vinte trinta cem mil milhao milhoes bilhao bilhoes duzia dezenas centenas milhares"

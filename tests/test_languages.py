@@ -96,6 +96,9 @@ def test_german_common_nouns_are_not_names() -> None:
         ("What was the offer from the Canadian company worth?", "how_much"),
         ("Quale data si sperava per la consegna?", "when"),
         ("Welches Datum nannte die Bahn für die Eröffnung?", "when"),
+        # A duration is an amount of time.
+        ("How long was the A380 in the air on its first flight?", "how_much"),
+        ("Wie lange dauerte der Flug?", "how_much"),
     ],
 )
 def test_question_kind_comes_from_the_table(question: str, kind: str) -> None:
@@ -120,6 +123,8 @@ def test_question_kind_comes_from_the_table(question: str, kind: str) -> None:
         ("Apple ha venduto in Italia 300 mila copie.", "it", {"how_many"}, set()),
         ("The deal was signed in January 2009 by the board.", "en", {"when"}, set()),
         ("Die Bahn will im Jahr 2012 die Strecke eröffnen.", "de", {"when"}, set()),
+        ("Il volo di prova è durato quattro ore.", "it", {"how_much"}, {"when"}),
+        ("Le vol a duré trois heures.", "fr", {"how_much"}, set()),
     ],
 )
 def test_sentences_hold_kinds_of_answer_by_the_table(sentence: str, lang: str, held: set, not_held: set) -> None:
