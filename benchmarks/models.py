@@ -23,7 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from run import DOCS, EVAL, REPO, USHAKOV, ms, percentile  # this folder's other script
+
+from rag.embeddings import TextEmbeddings
 
 NEWS = REPO.parent / "shared" / "news" / "it"
 QUESTIONS = 100
@@ -34,7 +37,7 @@ INGEST_ROUNDS = 3
 class EncodeClock:
     """Adds up the seconds `embeddings` spends encoding inside each `with` block (one round each)."""
 
-    def __init__(self, embeddings: Any) -> None:
+    def __init__(self, embeddings: TextEmbeddings) -> None:
         self.embeddings = embeddings
         self.rounds: list[float] = []
 
@@ -42,17 +45,19 @@ class EncodeClock:
         encode = type(self.embeddings)._encode
         self.rounds.append(0.0)
 
-        def timed(texts: list[str], query: bool) -> Any:
+        def timed(texts: list[str], query: bool) -> np.ndarray:
             started = time.perf_counter()
             try:
                 return encode(self.embeddings, texts, query)
             finally:
                 self.rounds[-1] += time.perf_counter() - started
 
-        self.embeddings._encode = timed
+        self.embeddings._encode = timed  # type: ignore[method-assign]
 
     def __exit__(self, *exc: object) -> None:
         del self.embeddings._encode
+        # The ingest must have embedded through this very object (`shared_embeddings`).
+        assert self.rounds[-1] > 0, "the ingest encoded nothing through the timed embeddings"
 
 
 def timings(values: list[float]) -> dict[str, float]:

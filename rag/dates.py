@@ -71,9 +71,9 @@ class Period:
     """A date or period a question names, widened by the time news takes to report it.
 
     `start` and `end` are `date_number`s, as chunks carry them; `precision` is "day", "week",
-    "month" or "year". A period is `asked` when the question is about what happened then; a year
-    that a word follows is only named: a count ("2000 dipendenti") or what the news is about
-    ("the 2008 crisis").
+    "month" or "year". A period is `asked` unless it is a year that a word follows, which is
+    only named: a count ("2000 dipendenti") or what the news is about ("the 2008 crisis"). The
+    rule reads no further: "Nel 2005 quanto ha perso GM?" names its year too.
     """
 
     start: int
@@ -86,13 +86,13 @@ class Period:
         return isinstance(date_num, int) and self.start <= date_num <= self.end
 
     def may_report(self, date_num: object) -> bool:
-        """Whether an article of `date_num` may report on the period: `holds`, or for a day, up to
-        `CLOSING_DAYS` after it, since a day may close a period ("the quarter ended on 30 December",
-        reported on 18 January)."""
+        """Whether an article of `date_num` may report on the period: `holds`, and for every named
+        day, up to `CLOSING_DAYS` after it: any day may close a period ("the quarter ended on 30
+        December", reported on 18 January), and nothing in the question tells which."""
         if self.precision != "day" or not isinstance(date_num, int):
             return self.holds(date_num)
-        last = _date_of(self.end) + dt.timedelta(days=CLOSING_DAYS - REPORTING_DAYS["day"])
-        return self.start <= date_num <= date_number(last.isoformat())
+        named = date_of(self.start) + dt.timedelta(days=1)  # `start` is the day before, for time zones
+        return self.start <= date_num <= date_number((named + dt.timedelta(days=CLOSING_DAYS)).isoformat())
 
 
 # How long after the named day, month or year an article may still report it: a day's events
@@ -123,7 +123,9 @@ def question_periods(text: str) -> tuple[Period, ...]:
             if period is not None:
                 found.append(period)
                 taken.append(match.span())
-    return tuple(dict.fromkeys(found))
+    # "The 2008 crisis: what happened in 2008?" names its year once and asks about it once.
+    asked = {(p.start, p.end, p.precision) for p in found if p.asked}
+    return tuple(dict.fromkeys(replace(p, asked=True) if (p.start, p.end, p.precision) in asked else p for p in found))
 
 
 @functools.cache
@@ -214,7 +216,8 @@ _PERIOD_OF: dict[str, Callable[[dt.date], Period]] = {
 }
 
 
-def _date_of(date_num: int) -> dt.date:
+def date_of(date_num: int) -> dt.date:
+    """20251203 -> date(2025, 12, 3): the inverse of `date_number`."""
     return dt.date(date_num // 10000, date_num // 100 % 100, date_num % 100)
 
 

@@ -151,15 +151,16 @@ def mentions(name: str, text: str) -> bool:
     return False
 
 
-def translated_places(facts: QuestionFacts, text: str) -> set[str]:
-    """The words of the countries and regions the question names that `text` names in another
+def names_present(facts: QuestionFacts, text: str) -> list[str]:
+    """The question's names that `text` names: in any spelling, and a country in any table
     language ("Japan" where the articles say "Giappone")."""
-    return {
-        word
-        for phrase, place_names in facts.places
-        if any(all(mentions(word, text) for word in name.split()) for name in place_names)
-        for word in phrase.split()
-    }
+    present = [n for n in facts.names if mentions(n, text)]
+    for place in facts.places:
+        words = place.name.split()
+        missing = [n for n in facts.names if n not in present and fold(n) in words]
+        if missing and place.named_in(text):
+            present += missing
+    return present
 
 
 def _common_prefix_length(a: str, b: str) -> int:
@@ -292,10 +293,8 @@ class EvidenceScorer:
     def _unanswerable(self, facts: QuestionFacts, candidates: list[Candidate]) -> str:
         passages = {id(c.doc): c.doc for c in candidates}.values()
         context = " ".join(doc.page_content for doc in passages)
-        absent = [n for n in facts.names if not mentions(n, context)]
-        if absent:
-            translated = translated_places(facts, context)
-            absent = [n for n in absent if fold(n) not in translated]
+        present = names_present(facts, context)
+        absent = [n for n in facts.names if n not in present]
         # Some names are translated ("Institute" / "Istituto"): one absent name is not enough.
         if facts.names and len(absent) > len(facts.names) / 2:
             return f"the articles do not mention {', '.join(absent)}"
@@ -377,11 +376,7 @@ def _lexical(facts: QuestionFacts, text: str, lang: str) -> float:
 def _names(facts: QuestionFacts, text: str) -> float:
     if not facts.names:
         return 0.0
-    present = [n for n in facts.names if mentions(n, text)]
-    if len(present) < len(facts.names) and facts.places:
-        translated = translated_places(facts, text)
-        present += [n for n in facts.names if n not in present and fold(n) in translated]
-    return len(present) / len(facts.names)
+    return len(names_present(facts, text)) / len(facts.names)
 
 
 def _fits(asks: tuple[str, ...], text: str, lang: str) -> float:

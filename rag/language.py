@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from dataclasses import dataclass
 
 import Stemmer
 
@@ -28,6 +29,7 @@ from rag.languages import (
     dropped_words,
     fold,
     language,
+    place_form,
     place_names,
 )
 
@@ -206,7 +208,7 @@ def names(text: str, lang: str) -> list[str]:
         # "January", "Monday", "April-June" date the text and name nobody, unless a name runs on
         # into them ("Theresa May", "Plácido Domingo", "Black Monday").
         calendar = all(part in dates.months or part in dates.weekdays for part in folded.split("-"))
-        if calendar and not _after_name(text[: match.start()], stopwords):
+        if calendar and not _after_name(text[: match.start()], stopwords | dates.months.keys() | dates.weekdays):
             continue
         if (
             entry.capitalises_nouns
@@ -237,17 +239,22 @@ def _after_determiner(before: str, determiners: frozenset[str]) -> bool:
     return fold_word(second) in determiners or (second[:1].islower() and fold_word(first) in determiners)
 
 
-def places_named(text: str) -> list[tuple[str, frozenset[str]]]:
-    """The countries and regions `text` names, in any table language: the words that name each
-    ("united states") and its names in every table language ("stati uniti", "etats-unis", ...)."""
-    pattern, place_of = _place_pattern()
-    return [(found.group(), place_of[found.group()]) for found in pattern.finditer(fold(text))]
+@dataclass(frozen=True)
+class Place:
+    """A country a question names ("Japan", "United States"), and all its names in the table's languages."""
+
+    name: str  # folded, as the question names it
+    names: frozenset[str]
+
+    def named_in(self, text: str) -> bool:
+        """Whether `text` names the place in any table language, as a whole phrase ("Giappone")."""
+        return phrase_pattern(tuple(sorted(self.names))).search(place_form(text)) is not None
 
 
-@functools.cache
-def _place_pattern() -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
-    place_of = {name: names for names in place_names() for name in names}
-    return phrase_pattern(tuple(sorted(place_of, key=len, reverse=True))), place_of
+def place_named(name: str) -> Place | None:
+    """The country `name` (a name as a question writes it: "Japan", "Stati Uniti") is, or None."""
+    names = place_names().get(place_form(name))
+    return Place(place_form(name), names) if names else None
 
 
 def name_keys(text: str, lang: str) -> list[str]:

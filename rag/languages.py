@@ -72,6 +72,8 @@ class Language:
     :param capitalises_nouns: common nouns are capitalised, so capitals alone do not make a name.
     :param determiners: words before a common noun; with `capitalises_nouns`, what follows is no name.
     :param noun_endings: endings of capitalised common nouns (used with `capitalises_nouns`).
+    :param place_aliases: common names of countries that CLDR's standard names miss, folded, to
+        their two-letter code ("usa": "US"); see `place_names`.
     """
 
     code: str
@@ -101,6 +103,7 @@ class Language:
     capitalises_nouns: bool = False
     determiners: frozenset[str] = frozenset()
     noun_endings: tuple[str, ...] = ()
+    place_aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def _words(text: str) -> frozenset[str]:
@@ -167,7 +170,7 @@ ITALIAN = Language(
     follow_up_words=_words("lui lei loro esso essa suo sua questo quello dopo anche ancora"),
     question_words=_kinds(
         who="chi",
-        when="quando|in che anno|in quale anno|a quale anno|che giorno|in che data|quale data|che data|in quale mese",
+        when="quando|da quando|in che anno|in quale anno|a quale anno|che giorno|in che data|quale data|che data|in quale mese",
         where="dove|in quale citta|in quale paese",
         how_many="quanti|quante",
         how_much="quanto|quanta|quanto costa|a che prezzo|quanto vale|quanto valeva|che valore|quale valore",
@@ -179,7 +182,7 @@ ITALIAN = Language(
     and_words=_phrases("e|ed"),
     clause_words=_phrases("quando|dove"),
     amount_words=_phrases(
-        "dollari|dollaro|euro|sterline|sterlina|yen|franchi|miliardi|miliardo|milioni|milione|mila|per cento|percento|punti|punto|tonnellate|chilometri|km|metri|ore|minuti|giorni|settimane|mesi"
+        "dollari|dollaro|euro|sterline|sterlina|yen|franchi|miliardi|miliardo|milioni|milione|mila|per cento|percento|punti|punto|tonnellate|chilometri|km|metri|ore|minuti|giorni|settimane|mesi|anni"
     ),
     number_words=_words(
         "due tre quattro cinque sei sette otto nove dieci undici dodici venti trenta cento mille milione milioni miliardo miliardi dozzina decine centinaia migliaia"
@@ -217,6 +220,7 @@ ITALIAN = Language(
     credit_words=("foto", "tramite"),
     source_headings=("citazioni", "fonti"),
     also_drops=_QUOTES_ENGLISH,
+    place_aliases=MappingProxyType({"usa": "US", "america": "US", "gran bretagna": "GB", "olanda": "NL"}),
 )
 
 ENGLISH = Language(
@@ -255,7 +259,7 @@ ENGLISH = Language(
     follow_up_words=_words("he she him her his they them their it that this those next then else also"),
     question_words=_kinds(
         who="who|whom|whose",
-        when="when|what year|which year|what date|which date|what day|which day|what month|which month",
+        when="when|since when|what year|which year|what date|which date|what day|which day|what month|which month",
         where="where|in which city|in which country",
         how_many="how many",
         how_much="how much|how long|what price|what did it cost|worth|what value",
@@ -265,7 +269,7 @@ ENGLISH = Language(
     and_words=_phrases("and"),
     clause_words=_phrases("when|where"),
     amount_words=_phrases(
-        "dollars|dollar|euros|euro|pounds|pound|yen|francs|billion|billions|million|millions|thousand|percent|per cent|points|point|tonnes|tons|miles|kilometres|km|hours|minutes|days|weeks|months"
+        "dollars|dollar|euros|euro|pounds|pound|yen|francs|billion|billions|million|millions|thousand|percent|per cent|points|point|tonnes|tons|miles|kilometres|km|hours|minutes|days|weeks|months|years"
     ),
     number_words=_words(
         "two three four five six seven eight nine ten eleven twelve twenty thirty hundred thousand million billion dozen dozens hundreds thousands"
@@ -297,6 +301,9 @@ ENGLISH = Language(
     credit_words=("photo", "credit", "courtesy"),
     clitic_suffixes=_words("s t re ve ll d m"),
     source_headings=("quote", "quotes", "source", "sources"),
+    place_aliases=MappingProxyType(
+        {"usa": "US", "america": "US", "britain": "GB", "great britain": "GB", "turkey": "TR", "holland": "NL"}
+    ),
 )
 
 FRENCH = Language(
@@ -317,7 +324,7 @@ FRENCH = Language(
     follow_up_words=_words("il elle ils elles lui leur son sa ses cela ceci ensuite aussi encore"),
     question_words=_kinds(
         who="qui",
-        when="quand|en quelle annee|quel jour|a quelle date|quelle date|en quel mois",
+        when="quand|depuis quand|en quelle annee|quel jour|a quelle date|quelle date|en quel mois",
         where="ou|dans quelle ville|dans quel pays",
         how_many="combien de",
         how_much="combien|quel prix|quelle valeur|vaut|valait",
@@ -327,7 +334,7 @@ FRENCH = Language(
     and_words=_phrases("et"),
     clause_words=_phrases("quand|ou"),
     amount_words=_phrases(
-        "dollars|dollar|euros|euro|livres|yen|francs|milliards|milliard|millions|million|mille|pour cent|points|tonnes|kilometres|km|heures|minutes|jours|semaines|mois"
+        "dollars|dollar|euros|euro|livres|yen|francs|milliards|milliard|millions|million|mille|pour cent|points|tonnes|kilometres|km|heures|minutes|jours|semaines|mois|ans|annees"
     ),
     number_words=_words(
         "deux trois quatre cinq six sept huit neuf dix onze douze vingt trente cent mille million millions milliard milliards douzaine dizaines centaines milliers"
@@ -379,7 +386,7 @@ SPANISH = Language(
     follow_up_words=_words("él ella ellos ellas su sus eso esto luego también después"),
     question_words=_kinds(
         who="quien|quienes",
-        when="cuando|en que ano|que dia|en que fecha|que fecha|en que mes",
+        when="cuando|desde cuando|en que ano|que dia|en que fecha|que fecha|en que mes",
         where="donde|en que ciudad|en que pais",
         how_many="cuantos|cuantas",
         how_much="cuanto|cuanta|a que precio|que valor|cuanto vale|cuanto valia",
@@ -389,7 +396,7 @@ SPANISH = Language(
     and_words=_phrases("y|e"),
     clause_words=_phrases("cuando|donde"),
     amount_words=_phrases(
-        "dolares|dolar|euros|euro|libras|yen|francos|millones|millon|miles|mil|por ciento|puntos|toneladas|kilometros|km|horas|minutos|dias|semanas|meses"
+        "dolares|dolar|euros|euro|libras|yen|francos|millones|millon|miles|mil|por ciento|puntos|toneladas|kilometros|km|horas|minutos|dias|semanas|meses|anos"
     ),
     number_words=_words(
         "dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta cien mil millon millones docena decenas cientos miles"
@@ -453,7 +460,7 @@ GERMAN = Language(
     and_words=_phrases("und"),
     clause_words=_phrases("wo"),
     amount_words=_phrases(
-        "dollar|euro|pfund|yen|franken|milliarden|milliarde|millionen|million|tausend|prozent|punkte|tonnen|kilometer|km|stunden|minuten|tage|wochen|monate"
+        "dollar|euro|pfund|yen|franken|milliarden|milliarde|millionen|million|tausend|prozent|punkte|tonnen|kilometer|km|stunden|minuten|tage|wochen|monate|jahre"
     ),
     number_words=_words(
         "zwei drei vier funf sechs sieben acht neun zehn elf zwolf zwanzig dreissig hundert tausend million millionen milliarde milliarden dutzend dutzende hunderte tausende"
@@ -509,7 +516,7 @@ PORTUGUESE = Language(
     follow_up_words=_words("ele ela eles elas seu sua isso depois também"),
     question_words=_kinds(
         who="quem",
-        when="quando|em que ano|em que dia|que data|qual data|em que mes",
+        when="quando|desde quando|em que ano|em que dia|que data|qual data|em que mes",
         where="onde|em que cidade|em que pais",
         how_many="quantos|quantas",
         how_much="quanto|quanta|a que preco|que valor|quanto vale|quanto valia",
@@ -519,7 +526,7 @@ PORTUGUESE = Language(
     and_words=_phrases("e"),
     clause_words=_phrases("quando|onde"),
     amount_words=_phrases(
-        "dolares|dolar|euros|euro|libras|iene|francos|bilhoes|bilhao|milhoes|milhao|mil|por cento|pontos|toneladas|quilometros|km|horas|minutos|dias|semanas|meses"
+        "dolares|dolar|euros|euro|libras|iene|francos|bilhoes|bilhao|milhoes|milhao|mil|por cento|pontos|toneladas|quilometros|km|horas|minutos|dias|semanas|meses|anos"
     ),
     number_words=_words(
         "dois tres quatro cinco seis sete oito nove dez onze doze vinte trinta cem mil milhao milhoes bilhao bilhoes duzia dezenas centenas milhares"
@@ -650,17 +657,30 @@ def calendar_names(code: str = "") -> Calendar:
     return Calendar(MappingProxyType(months), frozenset(weekdays))
 
 
+# CLDR's pseudo-locales and unknown or outlying regions: no country a question names.
+_NOT_PLACES = frozenset({"XA", "XB", "ZZ", "QO"})
+
+
 @functools.cache
-def place_names() -> tuple[frozenset[str], ...]:
-    """Each country's and region's names in the table's languages, folded ("japan", "giappone",
-    "japon", "japon", "japan", "japao"), from the Unicode CLDR data that Babel ships."""
+def place_names() -> Mapping[str, frozenset[str]]:
+    """Each name of a country (and of the EU), folded, to all its names in the table's languages:
+    "japan" -> {"japan", "giappone", "japon", "japao"}. From the Unicode CLDR data that Babel
+    ships, plus the entries' `place_aliases` ("usa", "turkey")."""
     from babel import Locale
 
     places: dict[str, set[str]] = {}
     for code in LANGUAGES:
         for territory, name in Locale.parse(code).territories.items():
-            places.setdefault(territory, set()).add(fold(name))
-    return tuple(frozenset(names) for names in places.values())
+            if len(territory) == 2 and territory.isalpha() and territory not in _NOT_PLACES:
+                places.setdefault(territory, set()).add(place_form(name))
+        for alias, territory in language(code).place_aliases.items():
+            places[territory].add(alias)
+    return MappingProxyType({name: frozenset(names) for names in places.values() for name in names})
+
+
+def place_form(text: str) -> str:
+    """`text` folded with one apostrophe ("Côte d’Ivoire" -> "cote d'ivoire"), as place names are kept."""
+    return fold(text).replace("’", "'")
 
 
 def _full_names(forms: Iterable[str]) -> list[str]:

@@ -16,7 +16,6 @@ Usage:
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import shutil
@@ -28,6 +27,7 @@ import bm25s
 import numpy as np
 from filelock import FileLock
 
+from rag.dates import date_of
 from rag.language import (
     char_grams,
     char_grams_of,
@@ -84,7 +84,7 @@ class LexicalIndex:
         self.languages = tuple(sorted({str(m.get("lang", "")) for m in metadatas if m.get("lang")}))
         newest = max((m["date_num"] for m in metadatas if isinstance(m.get("date_num"), int)), default=None)
         # What "last week" is relative to, in an archive: the newest article's date.
-        self.newest_date = dt.date(newest // 10000, newest // 100 % 100, newest % 100) if newest else None
+        self.newest_date = date_of(newest) if newest else None
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str], metadatas: list[dict[str, Any]]) -> LexicalIndex:

@@ -31,13 +31,14 @@ from typing import Protocol
 from rag.dates import YEAR, Period, question_periods, relative_periods, relative_phrases
 from rag.errors import LLMError
 from rag.language import (
+    Place,
     char_grams,
     content_words,
     detect_language,
     fold,
     names,
     phrase_pattern,
-    places_named,
+    place_named,
     stem,
     stems,
 )
@@ -72,8 +73,7 @@ class QuestionFacts:
     period_words: frozenset[str] = frozenset()  # `terms` words that name those periods ("giugno", "2009")
     parts: tuple[QuestionFacts, ...] = ()  # a two-part question's parts ("how many X, and when Y?")
     counted: str | None = None  # what "how many X" counts: X, folded ("quante copie" -> "copie")
-    # Countries and regions named: the words naming each, its names in every table language.
-    places: tuple[tuple[str, frozenset[str]], ...] = ()
+    places: tuple[Place, ...] = ()  # countries among `names` ("Japan"), with their names in every table language
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def analyse_question(
     folded = fold(question)
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
     periods = question_periods(question) + (relative_periods(question, lang, today) if today else ())
-    places = tuple(places_named(question))
+    places = _places(folded, required)
     # A part keeps the whole question's names, and its dates when it names none.
     parts = (
         tuple(
@@ -161,7 +161,7 @@ def _within(
     part: QuestionFacts,
     names: tuple[str, ...],
     periods: tuple[Period, ...],
-    places: tuple[tuple[str, frozenset[str]], ...],
+    places: tuple[Place, ...],
 ) -> QuestionFacts:
     """A part searched and ranked on its own: "and how many did it need?" is still about the whole's
     names, places and dates (a preference only: the gate reads the whole question's)."""
@@ -234,16 +234,19 @@ def _asked_at(folded: str, phrases: tuple[str, ...], entry: Language) -> int | N
 
     A clause word ("when", "quando") asks nothing inside a clause that another question word
     opened: "which Macs came first when they arrived?" and "what did he say about costs and
-    revenue when ...?" ask no date; "since when ...?" and "who won, and when?" do.
+    revenue when ...?" ask no date; "since when ...?", "who won, and when?" and "who leads it and
+    since when?" do.
     """
     asking = phrase_pattern(openers(entry.code))
-    joined = re.compile(rf"{phrase_pattern(entry.and_words).pattern}\s*$") if entry.and_words else None
+    joining = phrase_pattern(entry.and_words) if entry.and_words else None
     for found in phrase_pattern(phrases).finditer(folded):
         clause = re.split(r"[?!.,;:(]", folded[: found.start()])[-1]
+        # "and when", "and since when": only function words between the "and" and the clause word.
+        joined = [m.end() for m in joining.finditer(clause)] if joining else []
         if (
             found.group() not in entry.clause_words
             or not asking.search(clause)
-            or (joined is not None and joined.search(clause))
+            or (joined and not content_words(clause[joined[-1] :], entry.code))
         ):
             return found.start()
     return None
@@ -284,6 +287,13 @@ def _position(folded: str, phrases: Sequence[str]) -> int | None:
     """Where the first of `phrases` occurs as whole words in `folded`, or None."""
     found = phrase_pattern(tuple(phrases)).search(folded) if phrases else None
     return found.start() if found else None
+
+
+def _places(folded: str, required: tuple[str, ...]) -> tuple[Place, ...]:
+    """The countries the question names by a name of their own: "Japan", "United States", not
+    "Air France", "Japan Airlines" or "Chad Hurley", whose runs of names go on."""
+    runs = (" ".join(name for _, name in run) for run in _name_runs(folded, required))
+    return tuple(dict.fromkeys(place for place in map(place_named, runs) if place))
 
 
 def _name_runs(folded: str, required: tuple[str, ...]) -> list[list[tuple[int, str]]]:

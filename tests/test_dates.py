@@ -6,7 +6,15 @@ import datetime as dt
 
 import pytest
 
-from rag.dates import REPORTING_DAYS, date_number, dateline_date, publication_date, question_periods, relative_periods
+from rag.dates import (
+    CLOSING_DAYS,
+    REPORTING_DAYS,
+    date_number,
+    dateline_date,
+    publication_date,
+    question_periods,
+    relative_periods,
+)
 
 
 @pytest.mark.parametrize(
@@ -77,14 +85,21 @@ def test_a_question_names_its_period(question: str, named_first: str, named_last
 def test_a_year_a_word_follows_is_named_not_asked(question: str, asked: bool) -> None:
     (period,) = question_periods(question)
     assert period.asked is asked
-    # A month or day is always asked about, a word after it or not.
+
+
+def test_a_month_is_asked_and_a_year_named_and_asked_counts_once() -> None:
     assert all(p.asked for p in question_periods("Cosa ha detto GM nel marzo 2005 ai sindacati?"))
+    (year,) = question_periods("How did the 2008 crisis hit GM in 2008?")
+    assert year.asked
 
 
 def test_a_day_may_be_reported_weeks_later_a_month_not() -> None:
     (day,) = question_periods("Nel trimestre chiuso il 30 dicembre 2006, quanti iPod ha venduto Apple?")
     assert not day.holds(20070118) and day.may_report(20070118)
-    assert not day.may_report(20070301) and not day.may_report(20061201)
+    last = dt.date(2006, 12, 30) + dt.timedelta(days=CLOSING_DAYS)
+    assert day.may_report(date_number(str(last)))
+    assert not day.may_report(date_number(str(last + dt.timedelta(days=1))))
+    assert not day.may_report(20061201)
     (month,) = question_periods("Quanti iPod ha venduto Apple nel dicembre 2006?")
     assert month.may_report(20061215) and not month.may_report(20070118)
 

@@ -82,9 +82,7 @@ def test_the_gate_says_why_passages_cannot_answer(model_cache: Path) -> None:
     assert "published in the period" in scorer.why_unanswerable(
         analyse_question("Cosa ha detto Ushakov sui territori nel 2023?", "it"), [dated]
     )
-    assert "published in the period" not in scorer.why_unanswerable(
-        analyse_question("Cosa ha detto Ushakov sui territori e sui 2023 soldati?", "it"), [dated]
-    )
+    assert scorer.why_unanswerable(analyse_question("Cosa ha detto Ushakov sui 2023 territori?", "it"), [dated]) == ""
     assert scorer.why_unanswerable(analyse_question("Cosa ha detto Ushakov?", "it"), []) == "no passages retrieved"
 
 
@@ -92,7 +90,7 @@ def test_a_country_counts_as_named_in_the_articles_language(model_cache: Path) -
     scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
     recession = passage("Il Giappone è entrato in recessione: l'economia si è contratta dello 0,4%.")
     facts = analyse_question("How much did Japan's economy shrink when it entered recession?", "en")
-    assert "do not mention" not in scorer.why_unanswerable(facts, [recession])
+    assert scorer.why_unanswerable(facts, [recession]) == ""
     (sentence,) = scorer.candidates(facts, [recession])
     assert sentence.names == 1.0
     # Another country is still absent.

@@ -7,7 +7,17 @@ import Stemmer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.language import char_grams, content_words, detect_language, fold, name_key, name_keys, stem, stems
+from rag.language import (
+    char_grams,
+    content_words,
+    detect_language,
+    fold,
+    name_key,
+    name_keys,
+    place_named,
+    stem,
+    stems,
+)
 
 
 @pytest.mark.parametrize(
@@ -121,3 +131,16 @@ def test_name_key_ignores_case_and_accents(word: str) -> None:
 def test_char_grams_are_pieces_of_the_padded_word(word: str) -> None:
     for gram in char_grams(word, "it"):
         assert gram in f"<{fold(word)}>"
+
+
+def test_a_country_has_its_names_in_every_table_language() -> None:
+    japan = place_named("Japan")
+    assert japan is not None and {"giappone", "japon", "japao"} <= japan.names
+    assert japan.named_in("Il Giappone è entrato in recessione.") and not japan.named_in("La Cina cresce.")
+    united_states = place_named("Stati Uniti")
+    assert united_states is not None and united_states.named_in("the United States and the USA")
+    # A whole phrase: "Stato" and "Unito" are no "Stati Uniti".
+    assert not united_states.named_in("Lo Stato ha unito le forze")
+    # Common names CLDR's standard ones miss come from the table; pseudo-regions are none.
+    assert place_named("Turkey") is not None and place_named("Côte d'Ivoire") is not None
+    assert place_named("Pseudo-Accents") is None and place_named("Ushakov") is None

@@ -12,7 +12,7 @@ import pytest
 
 import rag
 from rag.dates import relative_periods
-from rag.language import answer_kinds, content_words, detect_language, names, places_named
+from rag.language import answer_kinds, content_words, detect_language, names
 from rag.languages import LANGUAGES, NEUTRAL, QUESTION_KINDS, language
 from rag.planning import analyse_question
 from tests.conftest import copy_corpus
@@ -137,16 +137,9 @@ def test_months_weekdays_and_possessives_are_no_names() -> None:
     assert names("Lunedì 23 febbraio il Dow Jones è sceso", "it") == ["Dow", "Jones"]
     assert names("Am Montag, 3. Dezember, sprach Merz", "de") == ["Merz"]
     assert names("How much did Japan's economy shrink in the April-June quarter?", "en") == ["Japan"]
+    assert names("How much did Japan's economy shrink in the April–June quarter?", "en") == ["Japan"]
     # A name that runs on into a month or weekday keeps it.
     assert names("What did Theresa May say on Black Monday?", "en") == ["Theresa", "May", "Black", "Monday"]
-
-
-def test_countries_are_named_in_every_table_language() -> None:
-    (japan,) = places_named("When did Japan slip into recession?")
-    assert japan[0] == "japan" and {"giappone", "japon", "japao"} <= japan[1]
-    named = dict(places_named("Gli Stati Uniti e il Regno Unito"))
-    assert "united states" in named["stati uniti"] and "united kingdom" in named["regno unito"]
-    assert places_named("What did Ushakov say?") == []
 
 
 @pytest.fixture(scope="module")

@@ -150,9 +150,19 @@ def test_a_language_without_how_many_words_counts_nothing() -> None:
         ("What did Young say about costs and revenue when GM reported its loss?", "en", ()),
         ("Cosa ha detto Young sui costi e sui ricavi quando GM ha annunciato le perdite?", "it", ()),
         ("Who won the contract and when?", "en", ("who", "when")),
+        ("Who has led Airbus and since when?", "en", ("who", "when")),
+        ("Qui dirige Airbus et depuis quand ?", "fr", ("who", "when")),
     ],
 )
 def test_a_question_opened_by_a_time_clause_asks_what_its_main_clause_asks(
     question: str, lang: str, asks: tuple[str, ...]
 ) -> None:
     assert analyse_question(question, lang, split=False).asks == asks
+
+
+def test_a_country_is_a_name_of_its_own_not_part_of_a_longer_one() -> None:
+    facts = analyse_question("Did Japan, the United States and Air France agree with Chad Hurley?", "en")
+    assert [place.name for place in facts.places] == ["japan", "united states"]
+    # A part of a two-part question keeps the whole's places, as it keeps its names.
+    whole = analyse_question("How much did Japan's economy shrink, and when did it recover?", "en")
+    assert whole.parts and all(part.places == whole.places for part in whole.parts)
