@@ -156,8 +156,8 @@ def names_present(facts: QuestionFacts, text: str) -> list[str]:
     language ("Japan" where the articles say "Giappone")."""
     present = [n for n in facts.names if mentions(n, text)]
     for place in facts.places:
-        words = place.name.split()
-        missing = [n for n in facts.names if n not in present and fold(n) in words]
+        place_words = place.name.split()
+        missing = [n for n in facts.names if n not in present and fold(n) in place_words]
         if missing and place.named_in(text):
             present += missing
     return present

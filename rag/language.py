@@ -200,6 +200,8 @@ def names(text: str, lang: str) -> list[str]:
     stopwords = dropped_words(lang)
     found = []
     dates = calendar_names(lang)
+    # A month after a month ("April–June") runs on from no name.
+    not_names = stopwords | dates.months.keys() | dates.weekdays
     for match in _NAME.finditer(text):
         name = _without_clitic(match.group())
         folded = fold_word(name)
@@ -208,7 +210,7 @@ def names(text: str, lang: str) -> list[str]:
         # "January", "Monday", "April-June" date the text and name nobody, unless a name runs on
         # into them ("Theresa May", "Plácido Domingo", "Black Monday").
         calendar = all(part in dates.months or part in dates.weekdays for part in folded.split("-"))
-        if calendar and not _after_name(text[: match.start()], stopwords | dates.months.keys() | dates.weekdays):
+        if calendar and not _after_name(text[: match.start()], not_names):
             continue
         if (
             entry.capitalises_nouns
@@ -223,10 +225,10 @@ def names(text: str, lang: str) -> list[str]:
     return found
 
 
-def _after_name(before: str, stopwords: frozenset[str]) -> bool:
+def _after_name(before: str, not_names: frozenset[str]) -> bool:
     last = _LAST_WORDS.search(before)
     word = (last.group(3) or last.group(2)) if last else ""
-    return word[:1].isupper() and fold_word(word) not in stopwords
+    return word[:1].isupper() and fold_word(word) not in not_names
 
 
 def _after_determiner(before: str, determiners: frozenset[str]) -> bool:
