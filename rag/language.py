@@ -200,8 +200,6 @@ def names(text: str, lang: str) -> list[str]:
     stopwords = dropped_words(lang)
     found = []
     dates = calendar_names(lang)
-    # A month after a month ("April–June") runs on from no name.
-    not_names = stopwords | dates.months.keys() | dates.weekdays
     for match in _NAME.finditer(text):
         name = _without_clitic(match.group())
         folded = fold_word(name)
@@ -210,7 +208,7 @@ def names(text: str, lang: str) -> list[str]:
         # "January", "Monday", "April-June" date the text and name nobody, unless a name runs on
         # into them ("Theresa May", "Plácido Domingo", "Black Monday").
         calendar = all(part in dates.months or part in dates.weekdays for part in folded.split("-"))
-        if calendar and not _after_name(text[: match.start()], not_names):
+        if calendar and not _after_name(text[: match.start()], _no_names(lang)):
             continue
         if (
             entry.capitalises_nouns
@@ -223,6 +221,13 @@ def names(text: str, lang: str) -> list[str]:
             continue
         found.append(name)
     return found
+
+
+@functools.cache
+def _no_names(lang: str) -> frozenset[str]:
+    """Words that no name runs on from: stopwords, and months and weekdays ("April–June")."""
+    dates = calendar_names(lang)
+    return dropped_words(lang) | dates.months.keys() | dates.weekdays
 
 
 def _after_name(before: str, not_names: frozenset[str]) -> bool:
