@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from rag.languages import LANGUAGES, calendar_names, fold, language
+from rag.languages import LANGUAGES, calendar_names, fold, fold_apostrophes, language
 
 YEAR = r"(?:1[89]|20)\d\d"
 """A year in news text: four digits from 1800 to 2099 (a model number such as 737 or 7114 is none)."""
@@ -146,7 +146,7 @@ def _period_patterns() -> tuple[tuple[re.Pattern[str], Callable[[re.Match[str]],
 
 def relative_phrases(text: str, lang: str) -> tuple[str, ...]:
     """The phrases of the language table that name a time relative to now in `text` ("last week")."""
-    folded = fold(text).replace("’", "'")
+    folded = fold_apostrophes(text)
     return tuple(p for p in language(lang).relative_dates if re.search(rf"\b{re.escape(fold(p))}\b", folded))
 
 

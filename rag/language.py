@@ -28,8 +28,8 @@ from rag.languages import (
     calendar_names,
     dropped_words,
     fold,
+    fold_apostrophes,
     language,
-    place_form,
     place_names,
 )
 
@@ -255,13 +255,13 @@ class Place:
 
     def named_in(self, text: str) -> bool:
         """Whether `text` names the place in any table language, as a whole phrase ("Giappone")."""
-        return phrase_pattern(tuple(sorted(self.names))).search(place_form(text)) is not None
+        return phrase_pattern(tuple(sorted(self.names))).search(fold_apostrophes(text)) is not None
 
 
 def place_named(name: str) -> Place | None:
     """The country `name` (a name as a question writes it: "Japan", "Stati Uniti") is, or None."""
-    names = place_names().get(place_form(name))
-    return Place(place_form(name), names) if names else None
+    names = place_names().get(fold_apostrophes(name))
+    return Place(fold_apostrophes(name), names) if names else None
 
 
 def name_keys(text: str, lang: str) -> list[str]:

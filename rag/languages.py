@@ -36,6 +36,12 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def fold_apostrophes(text: str) -> str:
+    """`fold`, with one apostrophe for both ("Côte d’Ivoire" -> "cote d'ivoire"): the table's
+    phrases and CLDR's names write one or the other."""
+    return fold(text).replace("’", "'")
+
+
 @dataclass(frozen=True)
 class Language:
     """What rag needs to know about one language.
@@ -672,15 +678,10 @@ def place_names() -> Mapping[str, frozenset[str]]:
     for code in LANGUAGES:
         for territory, name in Locale.parse(code).territories.items():
             if len(territory) == 2 and territory.isalpha() and territory not in _NOT_PLACES:
-                places.setdefault(territory, set()).add(place_form(name))
+                places.setdefault(territory, set()).add(fold_apostrophes(name))
         for alias, territory in language(code).place_aliases.items():
             places[territory].add(alias)
     return MappingProxyType({name: frozenset(names) for names in places.values() for name in names})
-
-
-def place_form(text: str) -> str:
-    """`text` folded with one apostrophe ("Côte d’Ivoire" -> "cote d'ivoire"), as place names are kept."""
-    return fold(text).replace("’", "'")
 
 
 def _full_names(forms: Iterable[str]) -> list[str]:
