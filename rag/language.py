@@ -24,6 +24,7 @@ import Stemmer
 from rag.dates import YEAR
 from rag.languages import (
     LANGUAGES,
+    MONEY,
     all_clitic_suffixes,
     calendar_names,
     dropped_words,
@@ -299,7 +300,10 @@ def language_confidence(text: str) -> float:
 _NUMBER = re.compile(r"\d")
 _YEAR_ONLY = re.compile(rf"^{YEAR}$")
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d\d\b")
-_AMOUNT_SIGNS = re.compile(r"[$€£%]")
+# Numbers that count nothing: a clock time with a colon ("18:00"; "2.62" is a count) and the
+# number of a model name written with a hyphen ("C-17", "MD-95").
+_NOT_COUNTS = re.compile(r"\b\d{1,2}:\d\d\b|\b[^\W\d_]+-\d+\b")
+_CURRENCY_SIGNS = re.compile(r"[$€£¥]")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -308,12 +312,23 @@ def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"\b(?:{'|'.join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))})\b")
 
 
+def numbers_in(text: str) -> frozenset[str]:
+    """The numbers `text` writes in digits, as `answer_kinds` reads them ("10.769,00" -> 10, 769, 00)."""
+    return frozenset(t for t in (fold_word(w) for w in words(text)) if _NUMBER.match(t))
+
+
+def _phrase_in(phrases: tuple[str, ...], folded: str) -> bool:
+    return bool(phrases) and phrase_pattern(phrases).search(folded) is not None
+
+
 @functools.lru_cache(maxsize=50_000)
-def answer_kinds(sentence: str, lang: str) -> frozenset[str]:
+def answer_kinds(sentence: str, lang: str, given: frozenset[str] = frozenset()) -> frozenset[str]:
     """The kinds of answer (`languages.QUESTION_KINDS`) that `sentence` holds.
 
-    A count is a number (not a model name such as "A380") that is not a year, or a number word; an amount, a count beside a
-    currency, magnitude, unit or percent; a time, a year, a month beside a number, a weekday or a
+    A count is a number (not a model name such as "A380", a clock time such as "18:00", nor one of
+    the `given` numbers the question itself states, as in "how many orders did the 787 have") that
+    is not a year, or a number word; an amount, a count beside a
+    currency (also `MONEY`), magnitude, unit or percent; a time, a year, a month beside a number, a weekday or a
     clock time; a person or a place, a name; a reason, a causal connective. The words are the
     table's, for the sentence's language.
     """
@@ -323,11 +338,14 @@ def answer_kinds(sentence: str, lang: str) -> frozenset[str]:
     # A word that only holds digits after letters is a name, no count: "A380", "MP3".
     numbers = [i for i, t in enumerate(tokens) if _NUMBER.match(t)]
     years = [i for i in numbers if _YEAR_ONLY.match(tokens[i])]
+    counts = numbers_in(_NOT_COUNTS.sub(" ", sentence)) - given
     kinds = set()
-    if len(numbers) > len(years) or any(t in entry.number_words for t in tokens):
+    if any(not _YEAR_ONLY.match(t) for t in counts) or any(t in entry.number_words for t in tokens):
         kinds.add("how_many")
-        amounts = phrase_pattern(entry.amount_words).search(folded) if entry.amount_words else None
-        if _AMOUNT_SIGNS.search(sentence) or amounts:
+        money = _CURRENCY_SIGNS.search(sentence) or _phrase_in(entry.currency_words, folded)
+        if money:
+            kinds.update(("how_much", MONEY))
+        elif "%" in sentence or _phrase_in(entry.amount_words, folded):
             kinds.add("how_much")
     dates = calendar_names(lang)
     near_number = {j for i in numbers for j in (i - 1, i + 1)}

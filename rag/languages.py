@@ -28,6 +28,9 @@ from bm25s import stopwords as bm25s_stopwords
 
 QUESTION_KINDS = ("who", "when", "where", "how_many", "how_much", "why")
 """What a question can ask for (the keys of `Language.question_words`)."""
+MONEY = "money"
+"""What a how-much question about a price or a value asks for too (`Language.price_words`), and
+what a sentence with an amount in a currency holds."""
 
 
 def fold(text: str) -> str:
@@ -60,7 +63,11 @@ class Language:
     :param and_words: the word "and": it joins the parts of a two-part question.
     :param clause_words: question words that also join a clause ("which Macs came first, when they
         arrived in 2006?"): inside a clause they ask nothing.
-    :param amount_words: currencies, magnitudes and units that make a number an amount (phrases).
+    :param amount_words: magnitudes, units and percent that make a number an amount (phrases).
+    :param currency_words: currencies: a number beside one is a sum of money, also an amount.
+    :param price_words: words that make a how-much question ask for a sum of money ("pay",
+        "worth", "prezzo"), in any inflection (matched by stem): "how much did Fiat pay" is not
+        answered by "6 per cent".
     :param number_words: numbers written as words ("cinque miliardi", "four brands"); not "one",
         which is also the indefinite article in most table languages.
     :param reason_words: connectives that give a cause ("because", "a causa di").
@@ -95,6 +102,8 @@ class Language:
     and_words: tuple[str, ...] = ()
     clause_words: tuple[str, ...] = ()
     amount_words: tuple[str, ...] = ()
+    currency_words: tuple[str, ...] = ()
+    price_words: frozenset[str] = frozenset()
     number_words: frozenset[str] = frozenset()
     reason_words: tuple[str, ...] = ()
     relative_dates: tuple[str, ...] = ()
@@ -188,7 +197,11 @@ ITALIAN = Language(
     and_words=_phrases("e|ed"),
     clause_words=_phrases("quando|dove"),
     amount_words=_phrases(
-        "dollari|dollaro|euro|sterline|sterlina|yen|franchi|miliardi|miliardo|milioni|milione|mila|per cento|percento|punti|punto|tonnellate|chilometri|km|metri|ore|minuti|giorni|settimane|mesi|anni"
+        "miliardi|miliardo|milioni|milione|mila|per cento|percento|punti|punto|tonnellate|chilometri|km|metri|ore|minuti|giorni|settimane|mesi|anni"
+    ),
+    currency_words=_phrases("dollari|dollaro|euro|sterline|sterlina|yen|franchi|yuan|rubli|usd|eur|gbp"),
+    price_words=_words(
+        "costa costava costato costo prezzo pagato pagare paga pagava valore vale valeva valgono speso spendere"
     ),
     number_words=_words(
         "due tre quattro cinque sei sette otto nove dieci undici dodici venti trenta cento mille milione milioni miliardo miliardi dozzina decine centinaia migliaia"
@@ -275,8 +288,10 @@ ENGLISH = Language(
     and_words=_phrases("and"),
     clause_words=_phrases("when|where"),
     amount_words=_phrases(
-        "dollars|dollar|euros|euro|pounds|pound|yen|francs|billion|billions|million|millions|thousand|percent|per cent|points|point|tonnes|tons|miles|kilometres|km|hours|minutes|days|weeks|months|years"
+        "billion|billions|million|millions|thousand|percent|per cent|points|point|tonnes|tons|miles|kilometres|km|hours|minutes|days|weeks|months|years"
     ),
+    currency_words=_phrases("dollars|dollar|euros|euro|pounds|pound|sterling|yen|francs|yuan|roubles|usd|eur|gbp"),
+    price_words=_words("pay paid pays cost costs price priced worth value valued spend spent"),
     number_words=_words(
         "two three four five six seven eight nine ten eleven twelve twenty thirty hundred thousand million billion dozen dozens hundreds thousands"
     ),
@@ -340,8 +355,10 @@ FRENCH = Language(
     and_words=_phrases("et"),
     clause_words=_phrases("quand|ou"),
     amount_words=_phrases(
-        "dollars|dollar|euros|euro|livres|yen|francs|milliards|milliard|millions|million|mille|pour cent|points|tonnes|kilometres|km|heures|minutes|jours|semaines|mois|ans|annees"
+        "milliards|milliard|millions|million|mille|pour cent|points|tonnes|kilometres|km|heures|minutes|jours|semaines|mois|ans|annees"
     ),
+    currency_words=_phrases("dollars|dollar|euros|euro|livres|yen|francs|yuans|roubles|usd|eur|gbp"),
+    price_words=_words("payé payer paie coûte coûtait coût prix valeur vaut valait dépensé dépenser"),
     number_words=_words(
         "deux trois quatre cinq six sept huit neuf dix onze douze vingt trente cent mille million millions milliard milliards douzaine dizaines centaines milliers"
     ),
@@ -402,8 +419,10 @@ SPANISH = Language(
     and_words=_phrases("y|e"),
     clause_words=_phrases("cuando|donde"),
     amount_words=_phrases(
-        "dolares|dolar|euros|euro|libras|yen|francos|millones|millon|miles|mil|por ciento|puntos|toneladas|kilometros|km|horas|minutos|dias|semanas|meses|anos"
+        "millones|millon|miles|mil|por ciento|puntos|toneladas|kilometros|km|horas|minutos|dias|semanas|meses|anos"
     ),
+    currency_words=_phrases("dolares|dolar|euros|euro|libras|yen|francos|yuanes|rublos|usd|eur|gbp"),
+    price_words=_words("pagó pagado pagar paga cuesta costó costo coste precio valor vale valía gastó gastado"),
     number_words=_words(
         "dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta cien mil millon millones docena decenas cientos miles"
     ),
@@ -466,8 +485,10 @@ GERMAN = Language(
     and_words=_phrases("und"),
     clause_words=_phrases("wo"),
     amount_words=_phrases(
-        "dollar|euro|pfund|yen|franken|milliarden|milliarde|millionen|million|tausend|prozent|punkte|tonnen|kilometer|km|stunden|minuten|tage|wochen|monate|jahre"
+        "milliarden|milliarde|millionen|million|tausend|prozent|punkte|tonnen|kilometer|km|stunden|minuten|tage|wochen|monate|jahre"
     ),
+    currency_words=_phrases("dollar|euro|pfund|yen|franken|yuan|rubel|usd|eur|gbp"),
+    price_words=_words("bezahlt zahlte zahlen zahlt kostet kostete kosten preis wert ausgegeben"),
     number_words=_words(
         "zwei drei vier funf sechs sieben acht neun zehn elf zwolf zwanzig dreissig hundert tausend million millionen milliarde milliarden dutzend dutzende hunderte tausende"
     ),
@@ -532,8 +553,10 @@ PORTUGUESE = Language(
     and_words=_phrases("e"),
     clause_words=_phrases("quando|onde"),
     amount_words=_phrases(
-        "dolares|dolar|euros|euro|libras|iene|francos|bilhoes|bilhao|milhoes|milhao|mil|por cento|pontos|toneladas|quilometros|km|horas|minutos|dias|semanas|meses|anos"
+        "bilhoes|bilhao|milhoes|milhao|mil|por cento|pontos|toneladas|quilometros|km|horas|minutos|dias|semanas|meses|anos"
     ),
+    currency_words=_phrases("dolares|dolar|euros|euro|libras|iene|francos|yuans|rublos|usd|eur|gbp"),
+    price_words=_words("pagou pago pagar paga custa custou custo preço valor vale valia gastou"),
     number_words=_words(
         "dois tres quatro cinco seis sete oito nove dez onze doze vinte trinta cem mil milhao milhoes bilhao bilhoes duzia dezenas centenas milhares"
     ),

@@ -19,6 +19,7 @@ Usage:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import logging
 import re
@@ -37,12 +38,13 @@ from rag.language import (
     detect_language,
     fold,
     names,
+    numbers_in,
     phrase_pattern,
     place_named,
     stem,
     stems,
 )
-from rag.languages import LANGUAGES, QUESTION_KINDS, Language, calendar_names, language, openers
+from rag.languages import LANGUAGES, MONEY, QUESTION_KINDS, Language, calendar_names, language, openers
 from rag.llm import ChatBackend, Messages, stream_reply
 
 logger = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ class QuestionFacts:
     parts: tuple[QuestionFacts, ...] = ()  # a two-part question's parts ("how many X, and when Y?")
     counted: str | None = None  # what "how many X" counts: X, folded ("quante copie" -> "copie")
     places: tuple[Place, ...] = ()  # countries among `names` ("Japan"), with their names in every table language
+    numbers: frozenset[str] = frozenset()  # the numbers the whole question states ("787"): none is its answer
 
 
 @dataclass(frozen=True)
@@ -127,10 +130,11 @@ def analyse_question(
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
     periods = question_periods(question) + (relative_periods(question, lang, today) if today else ())
     places = _places(folded, required)
+    numbers = numbers_in(question)
     # A part keeps the whole question's names, and its dates when it names none.
     parts = (
         tuple(
-            _within(analyse_question(part, lang, corpus_langs, False, today), required, periods, places)
+            _within(analyse_question(part, lang, corpus_langs, False, today), required, periods, places, numbers)
             for part in question_parts(question, lang)
         )
         if split
@@ -154,6 +158,7 @@ def analyse_question(
         parts=parts,
         counted=_counted(folded, lang),
         places=places,
+        numbers=numbers,
     )
 
 
@@ -162,10 +167,11 @@ def _within(
     names: tuple[str, ...],
     periods: tuple[Period, ...],
     places: tuple[Place, ...],
+    numbers: frozenset[str],
 ) -> QuestionFacts:
     """A part searched and ranked on its own: "and how many did it need?" is still about the whole's
-    names, places and dates (a preference only: the gate reads the whole question's)."""
-    return replace(part, names=names, places=places, speaker=None, periods=part.periods or periods)
+    names, places, dates and numbers (a preference only: the gate reads the whole question's)."""
+    return replace(part, names=names, places=places, speaker=None, periods=part.periods or periods, numbers=numbers)
 
 
 def _period_words(terms: tuple[tuple[str, str], ...], lang: str, names: tuple[str, ...]) -> frozenset[str]:
@@ -223,7 +229,14 @@ def _asks(folded: str, lang: str) -> tuple[str, ...]:
         main = phrase_pattern(tuple(phrase for kind in asked[1:] for phrase in phrases[kind]))
         if any(main.match(clause.lstrip(_OPENING_MARKS)) for clause in folded.split(",")[1:]):
             asked = asked[1:]
+    if "how_much" in asked and _price_stems(lang) & set(stems(folded, (lang,))):
+        asked.append(MONEY)
     return tuple(asked)
+
+
+@functools.cache
+def _price_stems(lang: str) -> frozenset[str]:
+    return frozenset(stem(word, lang) for word in language(lang).price_words)
 
 
 _OPENING_MARKS = ' ¿¡"“«(-'

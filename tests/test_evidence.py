@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 
 import rag
 from rag.embeddings import shared_embeddings
-from rag.evidence import Candidate, EvidenceScorer, coverage, is_speaker, mentions
+from rag.evidence import GATE_SENTENCES, Candidate, EvidenceScorer, coverage, is_speaker, mentions
 from rag.planning import analyse_question
 
 
@@ -66,7 +66,7 @@ def test_the_gate_says_why_passages_cannot_answer(model_cache: Path) -> None:
     )
     # Asked for an amount, the passage holds none.
     gas = passage("In Russia il gas costa sempre di più alle famiglie, ha ribadito Ushakov.")
-    assert "holds what is asked (how_much)" in scorer.why_unanswerable(
+    assert "holds what is asked (how_much, money)" in scorer.why_unanswerable(
         analyse_question("Quanto costa il gas in Russia?", "it"), [gas]
     )
     # The question names a month; the passage was published two years later.
@@ -113,6 +113,21 @@ def test_a_how_many_question_needs_a_count_of_what_it_counts(model_cache: Path) 
     assert scorer.why_unanswerable(apps, [developers]) == "no passage that answers counts app"
 
 
+def test_a_price_is_not_answered_by_a_percent_nor_a_count_by_the_questions_own_number(model_cache: Path) -> None:
+    scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
+    stake = passage("Fiat ha acquistato da Chrysler una quota del sei per cento, arrivando al 52 per cento.")
+    price = analyse_question("Quanto ha pagato Fiat per la quota in Chrysler?", "it")
+    assert scorer.why_unanswerable(price, [stake]) == "no passage that answers holds what is asked (how_much, money)"
+    paid = Document(
+        page_content="Fiat ha pagato 500 milioni di dollari per la quota in Chrysler.",
+        metadata={**stake.metadata, "source": "b.txt"},
+    )
+    assert scorer.why_unanswerable(price, [stake, paid]) == ""
+    unveiled = passage("Boeing ha presentato il nuovo 787 Dreamliner a Everett davanti ai clienti.")
+    orders = analyse_question("Quanti ordini aveva il Boeing 787 Dreamliner presentato a Everett?", "it")
+    assert scorer.why_unanswerable(orders, [unveiled]) == "no passage that answers counts ordini"
+
+
 def test_a_sentence_from_an_article_of_the_period_asked_ranks_first(model_cache: Path) -> None:
     scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
     text = "Il Dow Jones ha chiuso la seduta in calo di 250 punti."
@@ -136,10 +151,12 @@ def test_the_evidence_gate_looks_at_the_sentences_an_answer_would_quote(model_ca
             doc, 0, 10, dense=strength, lexical=0.0, names=0.0, retrieval=1.0, speaker=False, caption=False
         )
 
-    # The first-ranked sentence is weak (e.g. lifted by its date); the third answers, and leads.
-    ranked, why = scorer.gate(facts, [sentence(0.2), sentence(0.3), sentence(0.8)])
-    assert why == "" and [c.dense for c in ranked] == [0.8, 0.2, 0.3]
-    assert "best evidence 0.20" in scorer.gate(facts, [sentence(0.2), sentence(0.3), sentence(0.2), sentence(0.8)])[1]
+    # The first-ranked sentence is weak (e.g. lifted by its date); the last an answer would quote
+    # answers, and leads; one ranked below those does not.
+    weak = [sentence(0.2), sentence(0.3), sentence(0.2)][: GATE_SENTENCES - 1]
+    ranked, why = scorer.gate(facts, [*weak, sentence(0.8)])
+    assert why == "" and [c.dense for c in ranked] == [0.8, *(c.dense for c in weak)]
+    assert "best evidence 0.20" in scorer.gate(facts, [*weak, sentence(0.2), sentence(0.8)])[1]
 
 
 def test_a_sentence_already_quoted_ranks_last(model_cache: Path) -> None:

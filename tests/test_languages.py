@@ -13,7 +13,7 @@ import pytest
 import rag
 from rag.dates import relative_periods
 from rag.language import answer_kinds, content_words, detect_language, names
-from rag.languages import LANGUAGES, NEUTRAL, QUESTION_KINDS, language
+from rag.languages import LANGUAGES, MONEY, NEUTRAL, QUESTION_KINDS, language
 from rag.planning import analyse_question
 from tests.conftest import copy_corpus
 
@@ -102,7 +102,27 @@ def test_german_common_nouns_are_not_names() -> None:
     ],
 )
 def test_question_kind_comes_from_the_table(question: str, kind: str) -> None:
-    assert analyse_question(question, detect_language(question)).asks == (kind,)
+    assert analyse_question(question, detect_language(question)).asks[0] == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "money"),
+    [
+        ("How much did Fiat end up paying for the 6% stake?", True),
+        ("What was the offer from the Canadian company worth?", True),
+        ("Quanto costa la versione base del portatile?", True),
+        ("Combien coûtera la ligne ?", True),
+        ("Wie viel hat die Bahn für die Strecke bezahlt?", True),
+        # An amount that is no price: a fall, a length of time.
+        ("How much did the Dow fall on Monday?", False),
+        ("Wie lange dauerte der Flug?", False),
+        # A price word without "how much" asks for no amount.
+        ("Who paid for the new line?", False),
+    ],
+)
+def test_a_how_much_question_about_a_price_asks_for_money(question: str, money: bool) -> None:
+    asks = analyse_question(question, detect_language(question)).asks
+    assert (MONEY in asks) is money, asks
 
 
 @pytest.mark.parametrize(
@@ -125,11 +145,27 @@ def test_question_kind_comes_from_the_table(question: str, kind: str) -> None:
         ("Die Bahn will im Jahr 2012 die Strecke eröffnen.", "de", {"when"}, set()),
         ("Il volo di prova è durato quattro ore.", "it", {"how_much"}, {"when"}),
         ("Le vol a duré trois heures.", "fr", {"how_much"}, set()),
+        # A sum of money is an amount in a currency; a percent or points are none.
+        ("Il prestito è di 85 miliardi di dollari.", "it", {"how_much", MONEY}, set()),
+        ("Apple sells it for $199.", "en", {"how_much", MONEY}, set()),
+        ("La società ridurrà i costi del 30%.", "it", {"how_much"}, {MONEY}),
+        ("Der DAX verlor 120 Punkte.", "de", {"how_much"}, {MONEY}),
+        # A clock time or a model name with a hyphen counts nothing.
+        ("Il velivolo è decollato alle 18:00 dalla pista.", "it", set(), {"how_many"}),
+        ("The C-17 is still built in California.", "en", set(), {"how_many"}),
+        ("L'indice è sceso del 2.62 per cento.", "it", {"how_many", "how_much"}, set()),
     ],
 )
 def test_sentences_hold_kinds_of_answer_by_the_table(sentence: str, lang: str, held: set, not_held: set) -> None:
     kinds = answer_kinds(sentence, lang)
     assert held <= kinds and not (not_held & kinds), kinds
+
+
+def test_a_number_the_question_states_is_no_answer() -> None:
+    sentence = "Boeing ha presentato il nuovo 787 Dreamliner a Everett."
+    assert "how_many" in answer_kinds(sentence, "it")
+    assert "how_many" not in answer_kinds(sentence, "it", frozenset({"787"}))
+    assert "how_many" in answer_kinds("Il 787 conta 677 ordini.", "it", frozenset({"787"}))
 
 
 def test_months_weekdays_and_possessives_are_no_names() -> None:

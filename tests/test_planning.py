@@ -91,6 +91,9 @@ def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> Non
     assert all(part.names == ("Saturn",) and part.asks == ("how_many",) for part in facts.parts)
     dated = analyse_question("How many orders did Airbus have in January 2005, and how many did it need?", "en")
     assert dated.parts[1].periods == dated.periods and len(dated.periods) == 1
+    # ... and its numbers: "787" in the first part is no answer to the second.
+    model = analyse_question("How many orders did the 787 have in 2007, and how many in 2009?", "en")
+    assert model.numbers == frozenset({"787", "2007", "2009"}) and model.parts[1].numbers == model.numbers
     italian = analyse_question("Quanto costa la versione base di quel portatile e quanto è spesso?", "it")
     assert len(italian.parts) == 2
     # "and" inside one question ("a song and an album") does not split it, nor Italian "è" (is).
