@@ -301,8 +301,9 @@ _NUMBER = re.compile(r"\d")
 _YEAR_ONLY = re.compile(rf"^{YEAR}$")
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d\d\b")
 # Numbers that count nothing: a clock time with a colon ("18:00"; "2.62" is a count) and the
-# number of a model name written with a hyphen ("C-17", "MD-95").
-_NOT_COUNTS = re.compile(r"\b\d{1,2}:\d\d\b|\b[^\W\d_]+-\d+\b")
+# number of a model name written with a hyphen ("C-17", "A380-800"). A number after a name is
+# left a count: "Boeing 747" is a model, "in Italia 300 mila" is not.
+_NOT_COUNTS = re.compile(r"\b\d{1,2}:\d\d\b|\b[^\W\d_]\w*-\d+\b")
 _CURRENCY_SIGNS = re.compile(r"[$€£¥]")
 
 

@@ -229,8 +229,13 @@ def _asks(folded: str, lang: str) -> tuple[str, ...]:
         main = phrase_pattern(tuple(phrase for kind in asked[1:] for phrase in phrases[kind]))
         if any(main.match(clause.lstrip(_OPENING_MARKS)) for clause in folded.split(",")[1:]):
             asked = asked[1:]
-    if "how_much" in asked and _price_stems(lang) & set(stems(folded, (lang,))):
-        asked.append(MONEY)
+    # "How much did Fiat pay?" asks for a sum of money, and so does "What were the prices?", which
+    # no other question word asks for; "What did Obama say about the dollar's value?" does not.
+    if _price_stems(lang) & set(stems(folded, (lang,))):
+        if "how_much" in asked:
+            asked.append(MONEY)
+        elif not asked and _position(folded, entry.say_words) is None:
+            asked = ["how_much", MONEY]
     return tuple(asked)
 
 

@@ -116,8 +116,11 @@ def test_question_kind_comes_from_the_table(question: str, kind: str) -> None:
         # An amount that is no price: a fall, a length of time.
         ("How much did the Dow fall on Monday?", False),
         ("Wie lange dauerte der Flug?", False),
-        # A price word without "how much" asks for no amount.
+        # A price no other question word asks for; not who paid, nor what someone said of a value.
+        ("What were the US prices of the two iPod nano models?", True),
+        ("Qual era il valore complessivo dei cinque aerei?", True),
         ("Who paid for the new line?", False),
+        ("What did Obama say about the value of the dollar?", False),
     ],
 )
 def test_a_how_much_question_about_a_price_asks_for_money(question: str, money: bool) -> None:
@@ -154,6 +157,7 @@ def test_a_how_much_question_about_a_price_asks_for_money(question: str, money: 
         ("Il velivolo è decollato alle 18:00 dalla pista.", "it", set(), {"how_many"}),
         ("The C-17 is still built in California.", "en", set(), {"how_many"}),
         ("L'indice è sceso del 2.62 per cento.", "it", {"how_many", "how_much"}, set()),
+        ("Il modello A380-800 è in vendita.", "it", set(), {"how_many"}),
     ],
 )
 def test_sentences_hold_kinds_of_answer_by_the_table(sentence: str, lang: str, held: set, not_held: set) -> None:
