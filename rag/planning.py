@@ -295,10 +295,19 @@ def _speaker(folded: str, required: tuple[str, ...], lang: str) -> str | None:
     after = opened[-1].end() if opened else 0
     runs = _name_runs(folded, required)
     following = [run for run in runs if run[0][0] >= after]
+    # An owner speaks less often than who it owns: "Apple's CEO Steve Jobs", "Indonesia's minister X".
+    following = [run for run in following if not _possessive(folded, run, entry)] or following
     if following:
         return following[0][-1][1]
     before = [run for run in runs if run[0][0] < speech]
     return (before or runs)[-1][-1][1] if runs else None
+
+
+def _possessive(folded: str, run: list[tuple[int, str]], entry: Language) -> bool:
+    """Whether a clitic marks the run of names as an owner ("apple's", "indonesia’s")."""
+    end = run[-1][0] + len(fold(run[-1][1]))
+    clitic = re.match(r"['’](\w+)", folded[end:])
+    return clitic is not None and clitic.group(1) in entry.clitic_suffixes
 
 
 def _position(folded: str, phrases: Sequence[str]) -> int | None:

@@ -108,6 +108,9 @@ def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> Non
         ("Che cosa ha detto Harry Reid, leader della maggioranza al Senato, dopo il voto?", "Reid"),
         ("After the Dow's swings, what did economist Peter Cardillo of Avalon Partners say?", "Cardillo"),
         ("What did Obama say when he visited Berlin?", "Obama"),
+        # An owner is no speaker: the minister speaks, not Indonesia.
+        ("What did Indonesia's transport minister Jusman Syafii Djamal say about Airbus?", "Djamal"),
+        ("What did Apple’s CEO Steve Jobs say about the iPhone?", "Jobs"),
         # A question for a number is no question for someone's words.
         ("How many sales did Airbus say it needed to break even?", None),
     ],
