@@ -116,11 +116,13 @@ def analyse_question(
     corpus_langs: tuple[str, ...] = (),
     split: bool = True,
     today: dt.date | None = None,
+    earlier_periods: tuple[Period, ...] = (),
 ) -> QuestionFacts:
     """The `QuestionFacts` of `question`, written in `lang`, over articles in `corpus_langs`.
 
     :param split: analyse each part of a two-part question too (a part keeps the whole's names).
     :param today: what "last week" is relative to (the newest article's date); None: not read.
+    :param earlier_periods: the periods of the conversation, for a question that names none.
     """
     found = names(question, lang)
     # The first word is capitalised anyway ("Describe ..."); it is a name only if it recurs.
@@ -129,6 +131,7 @@ def analyse_question(
     folded = fold(question)
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
     periods = question_periods(question) + (relative_periods(question, lang, today) if today else ())
+    periods = periods or earlier_periods
     places = _places(folded, required)
     numbers = numbers_in(question)
     # A part keeps the whole question's names, and its dates when it names none.
@@ -339,21 +342,28 @@ def _name_runs(folded: str, required: tuple[str, ...]) -> list[list[tuple[int, s
 
 def standalone_query(question: str, history: History, lang: str) -> str:
     """Resolve a follow-up ("and what did he say next?") with the names of the latest turns."""
+    borrowed, _ = borrowed_context(question, history, lang)
+    return f"{question} {' '.join(borrowed)}" if borrowed else question
+
+
+def borrowed_context(question: str, history: History, lang: str) -> tuple[list[str], str]:
+    """The names a follow-up borrows from the latest turns, and the turn it borrows them from
+    (([], "") for a question that names its own subject)."""
     if not history or names(question[1:], lang):
-        return question
+        return [], ""
     follow_up_words = language(lang).follow_up_words
     leans_on_history = any(w in follow_up_words for w in map(fold, re.findall(r"\w+", question)))
     if not leans_on_history and len(question.split()) > 6:
-        return question
+        return [], ""
     for role, text in reversed(list(history)):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if role == "user" and found:
-            return f"{question} {' '.join(found)}"
+            return found, text
     for _, text in reversed(list(history)):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if found:
-            return f"{question} {' '.join(found[:3])}"
-    return question
+            return found[:3], text
+    return [], ""
 
 
 class HeuristicPlanner:
@@ -369,8 +379,13 @@ class HeuristicPlanner:
     ) -> QueryPlan:
         """:returns: the plan; `deadline` is unused (nothing here waits); `today`: see `analyse_question`."""
         lang = detect_language(question)
-        query = standalone_query(question, history, lang)
-        return QueryPlan(analyse_question(query, lang, corpus_langs, today=today), (SearchQuery(query, lang),))
+        borrowed, turn = borrowed_context(question, history, lang)
+        query = f"{question} {' '.join(borrowed)}" if borrowed else question
+        # "When is it due to receive them?" after "Which airline agreed in June 2007 to buy ...?"
+        # is still about June 2007: a preference, not asked (the gate does not read it).
+        earlier = tuple(replace(p, asked=False) for p in question_periods(turn))
+        facts = analyse_question(query, lang, corpus_langs, today=today, earlier_periods=earlier)
+        return QueryPlan(facts, (SearchQuery(query, lang),))
 
 
 class LLMPlanner:

@@ -34,6 +34,20 @@ def test_a_follow_up_borrows_the_names_of_the_latest_user_turn() -> None:
     assert standalone_query("E cosa ha detto sui territori?", [], "it") == "E cosa ha detto sui territori?"
 
 
+def test_a_follow_up_keeps_the_conversations_period_as_a_preference() -> None:
+    history = [
+        ("user", "Which Russian airline agreed in June 2007 to buy Boeing 787 Dreamliners?"),
+        ("assistant", "Aeroflot."),
+    ]
+    plan = HeuristicPlanner().plan(
+        "When is it due to receive the first of those planes?", history, ("it",), deadline=0.0
+    )
+    assert [(p.start, p.end, p.asked) for p in plan.facts.periods] == [(20070601, 20070710, False)]
+    # A follow-up that names its own period keeps it.
+    own = HeuristicPlanner().plan("And how many did it order in 2009?", history, ("it",), deadline=0.0)
+    assert [p.start for p in own.facts.periods] == [20090101]
+
+
 def test_heuristic_plan_searches_the_question_in_its_own_language() -> None:
     plan = HeuristicPlanner().plan("What did Ushakov say about territory?", [], ("it",), deadline=0.0)
     assert plan.lang == "en" and plan.facts.speaker == "Ushakov"
