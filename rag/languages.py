@@ -167,7 +167,9 @@ ITALIAN = Language(
     ),
     speech_verbs=(
         r"(?:ha|hanno|avrebbe|aveva)\s+(?:detto|dichiarato|spiegato|ribadito|ammesso|affermato|aggiunto|"
-        r"sottolineato|descritto|parlato|riferito|precisato|osservato|commentato|annunciato)",
+        r"sottolineato|descritto|parlato|riferito|precisato|osservato|commentato|annunciato|proseguito|concluso)",
+        # News often reports in the present: "“...”, spiega Stephen Harper".
+        r"(?:dice|dichiara|spiega|ribadisce|ammette|afferma|aggiunge|sottolinea|precisa|osserva|commenta|prosegue|conclude)",
         r"secondo",
     ),
     say_words=(
@@ -259,7 +261,18 @@ ENGLISH = Language(
         "mr mrs ms dr st jr sr vs etc e.g i.e inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec"
         " no p u.s u.k d.c"
     ),
-    speech_verbs=(r"said", r"told", r"says", r"stated", r"explained", r"added", r"according to", r"described"),
+    speech_verbs=(
+        r"said",
+        r"told",
+        r"says",
+        r"stated",
+        r"explained",
+        r"explains",
+        r"added",
+        r"adds",
+        r"according to",
+        r"described",
+    ),
     say_words=(
         "say",
         "said",

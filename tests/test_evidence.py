@@ -9,7 +9,7 @@ from langchain_core.documents import Document
 
 import rag
 from rag.embeddings import shared_embeddings
-from rag.evidence import GATE_SENTENCES, Candidate, EvidenceScorer, coverage, is_speaker, mentions
+from rag.evidence import GATE_SENTENCES, Candidate, EvidenceScorer, attributions, coverage, is_speaker, mentions
 from rag.planning import analyse_question
 
 
@@ -31,6 +31,27 @@ def test_speaker_detection() -> None:
     assert is_speaker("Cardillo", "“Sono convinto che il mercato abbia toccato il fondo.", "", previous_theirs=True)
     assert not is_speaker("Cardillo", "“Sono convinto che il mercato abbia toccato il fondo.", "Poi piove.")
     assert not is_speaker("Cardillo", "“No”, ha detto Putin.", "", previous_theirs=True)
+
+
+def test_a_quotation_belongs_to_whom_the_words_after_it_name() -> None:
+    sentences = [
+        "“È un passo deplorevole, ma necessario.",
+        "Abbiamo accordato l'aiuto, ovviamente”,",
+        "spiega Stephen Harper, Primo Ministro del Canada.",
+        "“Non possiamo lasciare svanire la nostra industria”, dichiara Barack Obama.",
+        "“Il mercato ha toccato il fondo”, ha detto.",
+    ]
+    said_by = attributions(sentences)
+    assert said_by[:3] == ["spiega Stephen Harper, Primo Ministro del Canada."] * 2 + [""]
+    assert said_by[3] == ", dichiara Barack Obama." and said_by[4] == ", ha detto."
+    assert all(
+        is_speaker("Harper", text, attribution=by, lang="it")
+        for text, by in zip(sentences[:2], said_by[:2], strict=True)
+    )
+    # Named right before, but the quotation says it is Obama's.
+    assert not is_speaker("Harper", sentences[3], previous=sentences[2], attribution=said_by[3], lang="it")
+    # An attribution that names no one leaves it to who was named before.
+    assert is_speaker("Cardillo", sentences[4], previous="Peter Cardillo ha commentato.", attribution=said_by[4])
 
 
 def test_coverage_counts_question_words_in_the_passage() -> None:
