@@ -140,8 +140,21 @@ def _period_patterns() -> tuple[tuple[re.Pattern[str], Callable[[re.Match[str]],
         ),
         (re.compile(rf"\b({months})\s+(\d{{1,2}}),?\s+{year}\b"), lambda m: _day(m.group(3), m.group(1), m.group(2))),
         (re.compile(rf"\b({months})\s+(?:(?:de|del|of)\s+)?{year}\b"), lambda m: _month(m.group(2), m.group(1))),
-        (re.compile(rf"\b{year}\b"), lambda m: _year(m.group(), asked=not _FOLLOWING_WORD.match(m.string, m.end()))),
+        (re.compile(rf"\b{year}\b"), lambda m: _year(m.group(), asked=_year_asked(m))),
     )
+
+
+def _year_asked(match: re.Match[str]) -> bool:
+    """A year that a word follows ("2000 dipendenti", "the 2008 crisis") or that "since" precedes
+    ("the lowest level since 1982") is only named."""
+    since = _since_pattern().search(match.string, 0, match.start())
+    return not _FOLLOWING_WORD.match(match.string, match.end()) and since is None
+
+
+@functools.cache
+def _since_pattern() -> re.Pattern[str]:
+    words = sorted({w for entry in LANGUAGES.values() for w in entry.since_words}, key=len, reverse=True)
+    return re.compile(rf"\b(?:{'|'.join(map(re.escape, words))})\s+$")
 
 
 def relative_phrases(text: str, lang: str) -> tuple[str, ...]:

@@ -71,6 +71,8 @@ class Language:
     :param number_words: numbers written as words ("cinque miliardi", "four brands"); not "one",
         which is also the indefinite article in most table languages.
     :param reason_words: connectives that give a cause ("because", "a causa di").
+    :param since_words: words before a year that make it a point of reference, not when the news
+        happened ("the lowest level since 1982", "dal 1982").
     :param relative_dates: phrases naming a time relative to now ("last week", "ieri"), as
         dateparser reads them (not folded: it needs the accents). Not "today": "who leads Italy
         today" asks what is current, not what was published on the newest article's day.
@@ -106,6 +108,7 @@ class Language:
     price_words: frozenset[str] = frozenset()
     number_words: frozenset[str] = frozenset()
     reason_words: tuple[str, ...] = ()
+    since_words: tuple[str, ...] = ()
     relative_dates: tuple[str, ...] = ()
     answer_frame: str = "According to the articles:"
     abstention: str = "I couldn't find this in the articles."
@@ -209,6 +212,7 @@ ITALIAN = Language(
         "due tre quattro cinque sei sette otto nove dieci undici dodici venti trenta cento mille milione milioni miliardo miliardi dozzina decine centinaia migliaia"
     ),
     reason_words=_phrases("perche|poiche|a causa|dovuto a|dovuta a|per via|grazie a|visto che|dato che"),
+    since_words=_phrases("dal|sin dal|fin dal|a partire dal"),
     relative_dates=(
         "settimana scorsa",
         "mese scorso",
@@ -309,6 +313,7 @@ ENGLISH = Language(
         "two three four five six seven eight nine ten eleven twelve twenty thirty hundred thousand million billion dozen dozens hundreds thousands"
     ),
     reason_words=_phrases("because|due to|owing to|as a result|caused by|thanks to"),
+    since_words=_phrases("since"),
     relative_dates=(
         "last week",
         "this week",
@@ -376,6 +381,7 @@ FRENCH = Language(
         "deux trois quatre cinq six sept huit neuf dix onze douze vingt trente cent mille million millions milliard milliards douzaine dizaines centaines milliers"
     ),
     reason_words=_phrases("parce que|a cause|en raison|du fait|grace a|puisque"),
+    since_words=_phrases("depuis"),
     relative_dates=(
         "la semaine dernière",
         "cette semaine",
@@ -440,6 +446,7 @@ SPANISH = Language(
         "dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta cien mil millon millones docena decenas cientos miles"
     ),
     reason_words=_phrases("porque|debido a|a causa|ya que|puesto que|gracias a"),
+    since_words=_phrases("desde"),
     relative_dates=(
         "la semana pasada",
         "esta semana",
@@ -506,6 +513,7 @@ GERMAN = Language(
         "zwei drei vier funf sechs sieben acht neun zehn elf zwolf zwanzig dreissig hundert tausend million millionen milliarde milliarden dutzend dutzende hunderte tausende"
     ),
     reason_words=_phrases("weil|denn|wegen|aufgrund|infolge|dank"),
+    since_words=_phrases("seit"),
     relative_dates=(
         "letzte Woche",
         "diese Woche",
@@ -574,6 +582,7 @@ PORTUGUESE = Language(
         "dois tres quatro cinco seis sete oito nove dez onze doze vinte trinta cem mil milhao milhoes bilhao bilhoes duzia dezenas centenas milhares"
     ),
     reason_words=_phrases("porque|devido a|por causa|ja que|uma vez que|gracas a"),
+    since_words=_phrases("desde"),
     relative_dates=(
         "semana passada",
         "esta semana",

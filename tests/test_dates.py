@@ -80,9 +80,13 @@ def test_a_question_names_its_period(question: str, named_first: str, named_last
         ("Quanto ha perso GM nel 2005, e perché?", True),
         ("How did the 2008 crisis hit GM?", False),
         ("Quando ha annunciato GM il taglio di 2005 posti?", False),
+        # A year after "since" is a point of reference, not when the news happened.
+        ("When did the Nikkei sink to its lowest level since 1982?", False),
+        ("Quando è sceso il Nikkei al minimo dal 1982?", False),
+        ("Seit 1990?", False),
     ],
 )
-def test_a_year_a_word_follows_is_named_not_asked(question: str, asked: bool) -> None:
+def test_a_year_a_word_follows_or_since_precedes_is_named_not_asked(question: str, asked: bool) -> None:
     (period,) = question_periods(question)
     assert period.asked is asked
 
