@@ -292,7 +292,7 @@ ENGLISH = Language(
         "claimed",
         "comment",
     ),
-    follow_up_words=_words("he she him her his they them their it that this those next then else also"),
+    follow_up_words=_words("he she him her his they them their it that this those one ones other next then else also"),
     question_words=_kinds(
         who="who|whom|whose",
         when="when|since when|what year|which year|what date|which date|what day|which day|what month|which month",

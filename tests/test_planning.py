@@ -29,6 +29,12 @@ def test_a_follow_up_borrows_the_names_of_the_latest_user_turn() -> None:
     assert standalone_query("E cosa ha detto sui territori?", history, "it") == (
         "E cosa ha detto sui territori? Yuri Ushakov"
     )
+    # "The first one", "the other" lean on the conversation too.
+    unveiled = [
+        ("user", "Which new long-range Boeing airliner was unveiled in February 2005?"),
+        ("assistant", "The 777."),
+    ]
+    assert standalone_query("Which airline is due to get the first one, and when?", unveiled, "en").endswith("Boeing")
     # A question naming its own subject, or one with no history, is left alone.
     assert standalone_query("Cosa ha detto Peskov?", history, "it") == "Cosa ha detto Peskov?"
     assert standalone_query("E cosa ha detto sui territori?", [], "it") == "E cosa ha detto sui territori?"
