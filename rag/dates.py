@@ -71,25 +71,28 @@ class Period:
     """A date or period a question names, widened by the time news takes to report it.
 
     `start` and `end` are `date_number`s, as chunks carry them; `precision` is "day", "week",
-    "month" or "year". A period is `asked` unless it is a year that a word follows, which is
-    only named: a count ("2000 dipendenti") or what the news is about ("the 2008 crisis"). The
-    rule reads no further: "Nel 2005 quanto ha perso GM?" names its year too.
+    "month" or "year". A period is `asked` unless it is a year that a word follows or "since"
+    precedes, which is only named: a count ("2000 dipendenti"), what the news is about ("the 2008
+    crisis"), a point of reference ("since 1982"). The rule reads no further: "Nel 2005 quanto ha
+    perso GM?" names its year too. A day `closes` a period when the question says so ("the
+    quarter that closed on 30 December 2006").
     """
 
     start: int
     end: int
     precision: str
     asked: bool = True
+    closes: bool = False
 
     def holds(self, date_num: object) -> bool:
         """Whether a chunk's `date_num` (None when undated) falls in the period."""
         return isinstance(date_num, int) and self.start <= date_num <= self.end
 
     def may_report(self, date_num: object) -> bool:
-        """Whether an article of `date_num` may report on the period: `holds`, and for every named
-        day, up to `CLOSING_DAYS` after it: any day may close a period ("the quarter ended on 30
-        December", reported on 18 January), and nothing in the question tells which."""
-        if self.precision != "day" or not isinstance(date_num, int):
+        """Whether an article of `date_num` may report on the period: `holds`, and for a day that
+        `closes` a period, up to `CLOSING_DAYS` after it (the quarter ended on 30 December was
+        reported on 18 January)."""
+        if not self.closes or not isinstance(date_num, int):
             return self.holds(date_num)
         named = date_of(self.start) + dt.timedelta(days=1)  # `start` is the day before, for time zones
         return self.start <= date_num <= date_number((named + dt.timedelta(days=CLOSING_DAYS)).isoformat())
@@ -120,6 +123,8 @@ def question_periods(text: str) -> tuple[Period, ...]:
             if any(start < match.end() and match.start() < end for start, end in taken):
                 continue
             period = read(match)
+            if period is not None and period.precision == "day":
+                period = replace(period, closes=_closing_pattern().search(folded, 0, match.start()) is not None)
             if period is not None:
                 found.append(period)
                 taken.append(match.span())
@@ -155,6 +160,13 @@ def _year_asked(match: re.Match[str]) -> bool:
 def _since_pattern() -> re.Pattern[str]:
     words = sorted({w for entry in LANGUAGES.values() for w in entry.since_words}, key=len, reverse=True)
     return re.compile(rf"\b(?:{'|'.join(map(re.escape, words))})\s+$")
+
+
+@functools.cache
+def _closing_pattern() -> re.Pattern[str]:
+    """A closing word at most two words before the day: "closed on", "chiuso il", "ended on the"."""
+    words = sorted({w for entry in LANGUAGES.values() for w in entry.closing_words}, key=len, reverse=True)
+    return re.compile(rf"\b(?:{'|'.join(map(re.escape, words))})(?:\s+\w+){{0,2}}\s+$")
 
 
 def relative_phrases(text: str, lang: str) -> tuple[str, ...]:

@@ -73,6 +73,8 @@ class Language:
     :param reason_words: connectives that give a cause ("because", "a causa di").
     :param since_words: words before a year that make it a point of reference, not when the news
         happened ("the lowest level since 1982", "dal 1982").
+    :param closing_words: words before a day that make it the last of a period ("the quarter that
+        closed on 30 December"), whose results come out weeks later.
     :param relative_dates: phrases naming a time relative to now ("last week", "ieri"), as
         dateparser reads them (not folded: it needs the accents). Not "today": "who leads Italy
         today" asks what is current, not what was published on the newest article's day.
@@ -109,6 +111,7 @@ class Language:
     number_words: frozenset[str] = frozenset()
     reason_words: tuple[str, ...] = ()
     since_words: tuple[str, ...] = ()
+    closing_words: tuple[str, ...] = ()
     relative_dates: tuple[str, ...] = ()
     answer_frame: str = "According to the articles:"
     abstention: str = "I couldn't find this in the articles."
@@ -213,6 +216,7 @@ ITALIAN = Language(
     ),
     reason_words=_phrases("perche|poiche|a causa|dovuto a|dovuta a|per via|grazie a|visto che|dato che"),
     since_words=_phrases("dal|sin dal|fin dal|a partire dal"),
+    closing_words=_phrases("chiuso|chiusosi|concluso|conclusosi|terminato|finito"),
     relative_dates=(
         "settimana scorsa",
         "mese scorso",
@@ -314,6 +318,7 @@ ENGLISH = Language(
     ),
     reason_words=_phrases("because|due to|owing to|as a result|caused by|thanks to"),
     since_words=_phrases("since"),
+    closing_words=_phrases("closed|ended|ending|closing"),
     relative_dates=(
         "last week",
         "this week",
@@ -382,6 +387,7 @@ FRENCH = Language(
     ),
     reason_words=_phrases("parce que|a cause|en raison|du fait|grace a|puisque"),
     since_words=_phrases("depuis"),
+    closing_words=_phrases("clos|cloture|termine|acheve"),
     relative_dates=(
         "la semaine dernière",
         "cette semaine",
@@ -447,6 +453,7 @@ SPANISH = Language(
     ),
     reason_words=_phrases("porque|debido a|a causa|ya que|puesto que|gracias a"),
     since_words=_phrases("desde"),
+    closing_words=_phrases("cerrado|terminado|concluido|finalizado"),
     relative_dates=(
         "la semana pasada",
         "esta semana",
@@ -514,6 +521,7 @@ GERMAN = Language(
     ),
     reason_words=_phrases("weil|denn|wegen|aufgrund|infolge|dank"),
     since_words=_phrases("seit"),
+    closing_words=_phrases("endete|endend|abgeschlossen|beendet"),
     relative_dates=(
         "letzte Woche",
         "diese Woche",
@@ -583,6 +591,7 @@ PORTUGUESE = Language(
     ),
     reason_words=_phrases("porque|devido a|por causa|ja que|uma vez que|gracas a"),
     since_words=_phrases("desde"),
+    closing_words=_phrases("encerrado|terminado|concluido|fechado"),
     relative_dates=(
         "semana passada",
         "esta semana",

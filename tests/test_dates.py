@@ -97,9 +97,14 @@ def test_a_month_is_asked_and_a_year_named_and_asked_counts_once() -> None:
     assert year.asked
 
 
-def test_a_day_may_be_reported_weeks_later_a_month_not() -> None:
+def test_a_day_that_closes_a_period_may_be_reported_weeks_later_others_not() -> None:
     (day,) = question_periods("Nel trimestre chiuso il 30 dicembre 2006, quanti iPod ha venduto Apple?")
-    assert not day.holds(20070118) and day.may_report(20070118)
+    assert day.closes and not day.holds(20070118) and day.may_report(20070118)
+    (english,) = question_periods("In the quarter that ended on 30 December 2006, how many iPods did Apple sell?")
+    assert english.closes
+    # A day of news is reported within days.
+    (quake,) = question_periods("A quale livello era il Nikkei venerdì 11 marzo 2011, il giorno del terremoto?")
+    assert not quake.closes and quake.may_report(20110312) and not quake.may_report(20110318)
     last = dt.date(2006, 12, 30) + dt.timedelta(days=CLOSING_DAYS)
     assert day.may_report(date_number(str(last)))
     assert not day.may_report(date_number(str(last + dt.timedelta(days=1))))
