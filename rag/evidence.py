@@ -374,7 +374,11 @@ class EvidenceScorer:
         if counted and same_language and not any(self._counts(counted, c, facts) for c in candidates):
             return f"no passage that answers counts {counted}"
         measured = [kind for kind in facts.asks if kind in MEASURED_KINDS]
-        if measured and not any(c.fits >= 1 and evidence(c) >= self.quote_floor for c in candidates):
+        # The number asked about a day must come from that day's news, not another day's.
+        then = [c for c in candidates if any(p.may_report(c.doc.metadata.get("date_num")) for p in dated)]
+        if measured and not any(
+            c.fits >= 1 and evidence(c) >= self.quote_floor for c in (then if dated else candidates)
+        ):
             return f"no passage that answers holds what is asked ({', '.join(measured)})"
         return ""
 

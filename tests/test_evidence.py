@@ -149,6 +149,23 @@ def test_a_price_is_not_answered_by_a_percent_nor_a_count_by_the_questions_own_n
     assert scorer.why_unanswerable(orders, [unveiled]) == "no passage that answers counts ordini"
 
 
+def test_the_number_asked_about_a_day_comes_from_that_days_news(model_cache: Path) -> None:
+    scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
+    that_day, other_day = (
+        Document(page_content=text, metadata={**passage(text).metadata, "source": name, "date_num": day})
+        for text, name, day in (
+            ("Il Dow Jones martedì dovrebbe aprire in calo, secondo i future.", "then.txt", 20080122),
+            ("Il Dow Jones martedì è crollato di 416 punti in chiusura.", "before.txt", 20070227),
+        )
+    )
+    facts = analyse_question("Di quanti punti è sceso il Dow Jones martedì 22 gennaio 2008?", "it")
+    assert "holds what is asked" in scorer.why_unanswerable(facts, [that_day, other_day])
+    fell = Document(
+        page_content="Il Dow Jones martedì ha perso 128 punti.", metadata={**that_day.metadata, "source": "fell.txt"}
+    )
+    assert scorer.why_unanswerable(facts, [that_day, other_day, fell]) == ""
+
+
 def test_a_sentence_from_an_article_of_the_period_asked_ranks_first(model_cache: Path) -> None:
     scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
     text = "Il Dow Jones ha chiuso la seduta in calo di 250 punti."
