@@ -228,8 +228,9 @@ def _asks(folded: str, lang: str) -> tuple[str, ...]:
     at = {kind: _asked_at(folded, kind_phrases, entry) for kind, kind_phrases in phrases.items()}
     asked = sorted((kind for kind in QUESTION_KINDS if at.get(kind) is not None), key=lambda k: at[k] or 0)
     opening = len(folded) - len(folded.lstrip(_OPENING_MARKS))
-    if len(asked) > 1 and asked[0] == "when" and at["when"] == opening:
-        main = phrase_pattern(tuple(phrase for kind in asked[1:] for phrase in phrases[kind]))
+    if asked and asked[0] == "when" and at["when"] == opening:
+        # The main clause may ask with a word of no kind: "When Tim Cook took over, which companies ...?"
+        main = phrase_pattern(openers(lang))
         if any(main.match(clause.lstrip(_OPENING_MARKS)) for clause in folded.split(",")[1:]):
             asked = asked[1:]
     # "How much did Fiat pay?" asks for a sum of money, and so does "What were the prices?", which

@@ -162,6 +162,8 @@ def test_a_language_without_how_many_words_counts_nothing() -> None:
         ("When Airbus showed off the A380 in January 2005, how many orders did it have?", "en", ("how_many",)),
         ("Quando Airbus ha presentato l'A380, quanti ordini aveva?", "it", ("how_many",)),
         ("¿Cuándo Airbus presentó el A380, ¿cuántos pedidos tenía?", "es", ("how_many",)),
+        # ... also with a question word that asks for no kind of answer.
+        ("When Tim Cook took over in August 2011, which companies had he worked for?", "en", ()),
         # Questions that ask when, or ask it in a clause of their own.
         ("When did Airbus show off the A380, and who came?", "en", ("when", "who")),
         ("When and where did Airbus show off the A380?", "en", ("when", "where")),
