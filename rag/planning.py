@@ -255,13 +255,17 @@ def _asked_at(folded: str, phrases: tuple[str, ...], entry: Language) -> int | N
     """Where the first of `phrases` asks something in `folded`, or None.
 
     A clause word ("when", "quando") asks nothing inside a clause that another question word
-    opened: "which Macs came first when they arrived?" and "what did he say about costs and
-    revenue when ...?" ask no date; "since when ...?", "who won, and when?" and "who leads it and
-    since when?" do.
+    opened, nor right after a comma that closes a question: "which Macs came first when they
+    arrived?", "what did he say about costs and revenue when ...?" and "how much did it fall, when
+    it sank to its lowest?" ask no date; "since when ...?", "who won, and when?" and "who leads it
+    and since when?" do.
     """
     asking = phrase_pattern(openers(entry.code))
     joining = phrase_pattern(entry.and_words) if entry.and_words else None
     for found in phrase_pattern(phrases).finditer(folded):
+        before = folded[: found.start()].rstrip()
+        if found.group() in entry.clause_words and before.endswith(",") and asking.search(before):
+            continue  # "how much on 27 October, when it sank to its lowest?": a relative clause
         clause = re.split(r"[?!.,;:(]", folded[: found.start()])[-1]
         # "and when", "and since when": only function words between the "and" and the clause word.
         joined = [m.end() for m in joining.finditer(clause)] if joining else []

@@ -177,6 +177,10 @@ def test_a_language_without_how_many_words_counts_nothing() -> None:
         # An "and" inside the clause joins words, not questions; one right before "when" asks again.
         ("What did Young say about costs and revenue when GM reported its loss?", "en", ()),
         ("Cosa ha detto Young sui costi e sui ricavi quando GM ha annunciato le perdite?", "it", ()),
+        # Right after a comma that closes a question, "when" opens a relative clause.
+        ("How much did the Nikkei fall on 27 October 2008, when it sank to its lowest level?", "en", ("how_much",)),
+        ("E quante canzoni risultavano nell'aprile 2008, quando iTunes ha superato Wal-Mart?", "it", ("how_many",)),
+        ("Who won the contract, and when?", "en", ("who", "when")),
         ("Who won the contract and when?", "en", ("who", "when")),
         ("Who has led Airbus and since when?", "en", ("who", "when")),
         ("Qui dirige Airbus et depuis quand ?", "fr", ("who", "when")),
