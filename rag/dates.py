@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from rag.languages import LANGUAGES, calendar_names, fold, fold_apostrophes, language
@@ -102,10 +102,11 @@ class Period:
 # are written up within days, a month's within its next weeks, a year's results early next year
 # (the 2005 losses of news_qa_dev's GM question were published on 2006-01-27). Not tuned.
 REPORTING_DAYS = {"day": 3, "month": 10, "year": 45}
-# How long after a day that closes a period its results may be reported: quarterly results come
-# out within weeks (Apple's quarter ended on 30 December 2006 was reported on 18 January 2007).
-# 45 let a stock-market day asked without its article be answered from one weeks later; 30 did
-# not (docs/retrieval.md, "Ninth round").
+# How long after a day that closes a period (`Period.closes`) its results may be reported:
+# quarterly results come out within weeks (Apple's quarter ended on 30 December 2006 was reported
+# on 18 January 2007). Chosen when every named day got it: 45 let a stock-market day asked without
+# its article be answered from one weeks later, 30 did not (docs/retrieval.md, "Ninth round");
+# since the "Tenth round" only a day the question says closes a period gets it.
 CLOSING_DAYS = 30
 
 
@@ -158,15 +159,31 @@ def _year_asked(match: re.Match[str]) -> bool:
 
 @functools.cache
 def _since_pattern() -> re.Pattern[str]:
-    words = sorted({w for entry in LANGUAGES.values() for w in entry.since_words}, key=len, reverse=True)
-    return re.compile(rf"\b(?:{'|'.join(map(re.escape, words))})\s+$")
+    return re.compile(rf"\b(?:{_alternatives(w for entry in LANGUAGES.values() for w in entry.since_words)})\s+$")
 
 
 @functools.cache
 def _closing_pattern() -> re.Pattern[str]:
-    """A closing word at most two words before the day: "closed on", "chiuso il", "ended on the"."""
-    words = sorted({w for entry in LANGUAGES.values() for w in entry.closing_words}, key=len, reverse=True)
-    return re.compile(rf"\b(?:{'|'.join(map(re.escape, words))})(?:\s+\w+){{0,2}}\s+$")
+    """A period's noun, then a closing word at most two words before the day: "the quarter that
+    closed on", "trimestre chiuso il", "the fiscal year ended"."""
+    nouns = _alternatives(w for entry in LANGUAGES.values() for w in entry.period_nouns)
+    closing = _alternatives(w for entry in LANGUAGES.values() for w in entry.closing_words)
+    return re.compile(rf"\b(?:{nouns})\b(?:\s+\w+){{0,2}}\s+(?:{closing})\b(?:\s+\w+){{0,2}}\s+$")
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    """Words for a regular expression, longest first; one that matches nothing when there are none."""
+    unique = sorted(set(words), key=len, reverse=True)
+    return "|".join(map(re.escape, unique)) if unique else r"(?!)"
+
+
+def without_dates(text: str) -> str:
+    """`text` folded, with the dates and periods `question_periods` reads blanked out: their
+    numbers ("22 January 2008") are no numbers the text states."""
+    folded = fold(text)
+    for pattern, _ in _period_patterns():
+        folded = pattern.sub(" ", folded)
+    return folded
 
 
 def relative_phrases(text: str, lang: str) -> tuple[str, ...]:

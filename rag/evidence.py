@@ -20,6 +20,7 @@ Usage:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -178,16 +179,17 @@ def _spelling(word: str) -> str:
 
 
 _TRANSLITERATION = str.maketrans({"k": "c", "y": "i", "j": "i", "w": "v"})
-# How many sentences a quotation may run on before the words that say whose it is.
+# How many sentences a quotation may run on before the words that say whose it is. Not tuned: a
+# bound, so that a quote mark left open does not lend one attribution to a whole passage.
 _QUOTE_SENTENCES = 4
 
 
 def attributions(sentences: list[str]) -> list[str]:
     """For each sentence inside a quotation that opens a sentence, what follows where the
     quotation closes: '“È un passo deplorevole. | Abbiamo accordato l'aiuto”, | spiega Stephen
-    Harper.' gives both quoted sentences "spiega Stephen Harper." (the next sentence when only
-    punctuation follows the closing mark); "" for the others. Articles write either mark at
-    either end, so any quote mark closes."""
+    Harper.' gives both quoted sentences "spiega Stephen Harper." (the next sentence when a comma
+    or colon ends the quotation and that sentence goes on in lower case); "" for the others.
+    Articles write either mark at either end, so any quote mark closes."""
     found = [""] * len(sentences)
     for i, sentence in enumerate(sentences):
         if found[i] or sentence.lstrip()[:1] not in _QUOTE_MARKS:
@@ -198,7 +200,8 @@ def attributions(sentences: list[str]) -> list[str]:
             if close is None:
                 continue
             tail = body[close + 1 :]
-            if not re.search(r"\w", tail) and j + 1 < len(sentences):
+            goes_on = j + 1 < len(sentences) and sentences[j + 1].lstrip()[:1].islower()
+            if tail.strip() in {",", ":"} and goes_on:
                 tail = sentences[j + 1]
             found[i : j + 1] = [tail] * (j + 1 - i)
             break
@@ -218,11 +221,15 @@ def is_speaker(
     `attribution` (see `attributions`) names them; not when it names someone else."""
     if mentions(name, sentence) and speech_pattern().search(sentence):
         return True
-    if attribution and speech_pattern().search(attribution):
+    verb = speech_pattern().search(attribution) if attribution else None
+    if verb:
         if mentions(name, attribution):
             return True
-        if names(attribution, lang):
-            return False  # "... “, dichiara Barack Obama."
+        # Someone else named right beside the verb: "... “, dichiara Barack Obama."; not "..., ha
+        # detto a Berlino."
+        beside = attribution[: verb.start()].split()[-1:] + attribution[verb.end() :].split()[:1]
+        if names(" ".join(beside), lang):
+            return False
     quoted = sentence.lstrip()[:1] in _QUOTE_MARKS
     # A quotation with a speech verb of its own ("“No”, ha replicato Putin.") is someone else's.
     goes_on = previous_theirs and not speech_pattern().search(sentence)
@@ -371,10 +378,10 @@ class EvidenceScorer:
         if evidence(best) < self.min_evidence:
             return f"best evidence {evidence(best):.2f} is below {self.min_evidence}"
         counted = facts.counted
-        if counted and same_language and not any(self._counts(counted, c, facts) for c in candidates):
+        if counted and same_language and not any(self._counts(c, facts) for c in candidates):
             return f"no passage that answers counts {counted}"
         measured = [kind for kind in facts.asks if kind in MEASURED_KINDS]
-        # The number asked about a day must come from that day's news, not another day's.
+        # The number asked about a named day or period must come from news that may report it.
         then = [c for c in candidates if any(p.may_report(c.doc.metadata.get("date_num")) for p in dated)]
         if measured and not any(
             c.fits >= 1 and evidence(c) >= self.quote_floor for c in (then if dated else candidates)
@@ -382,13 +389,14 @@ class EvidenceScorer:
             return f"no passage that answers holds what is asked ({', '.join(measured)})"
         return ""
 
-    def _counts(self, counted: str, cand: Candidate, facts: QuestionFacts) -> bool:
-        """Whether a quotable sentence in the question's language counts `counted`
-        ("app": "5 miliardi di applicazioni")."""
+    def _counts(self, cand: Candidate, facts: QuestionFacts) -> bool:
+        """Whether a quotable sentence in the question's language counts what the question
+        counts ("app": "5 miliardi di applicazioni")."""
         lang = facts.lang
-        if evidence(cand) < self.quote_floor or cand.doc.metadata.get("lang") != lang:
+        if evidence(cand) < self.quote_floor or cand.doc.metadata.get("lang") != lang or not facts.counted:
             return False
-        return "how_many" in answer_kinds(cand.text, lang, facts.numbers) and _names_noun(counted, cand.text, lang)
+        held = answer_kinds(cand.text, lang, facts.numbers)
+        return "how_many" in held and _names_noun(facts.counted, cand.text, lang)
 
     def _similarities(self, question: str, candidates: list[Candidate]) -> np.ndarray:
         """Each sentence's passage's similarity to the question.
@@ -437,12 +445,18 @@ def _fits(facts: QuestionFacts, text: str, lang: str) -> float:
     if any(kind in held for kind in asks):
         # "How many orders": a count of something else ("290 seats") half fits; so does an amount
         # that is not a sum of money ("6 per cent") where a price is asked.
-        counts_other = facts.counted and lang == facts.lang and not _names_noun(facts.counted, text, lang)
+        counts_other = (
+            asks == ("how_many",)
+            and facts.counted is not None
+            and lang == facts.lang
+            and not _names_noun(facts.counted, text, lang)
+        )
         no_money = MONEY in asks and MONEY not in held
-        return 0.5 if (counts_other and asks == ("how_many",)) or no_money else 1.0
+        return 0.5 if counts_other or no_money else 1.0
     return 0.5 if "how_much" in asks and "how_many" in held else 0.0
 
 
+@functools.lru_cache(maxsize=8192)
 def _names_noun(noun: str, text: str, lang: str) -> bool:
     """Whether `text` has the common noun `noun` (folded), in any inflection: a prefix of a common
     noun ("app" of "applicazioni"), not of a name ("Apple")."""

@@ -314,8 +314,17 @@ def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def numbers_in(text: str) -> frozenset[str]:
-    """The numbers `text` writes in digits, as `answer_kinds` reads them ("10.769,00" -> 10, 769, 00)."""
-    return frozenset(t for t in (fold_word(w) for w in words(text)) if _NUMBER.match(t))
+    """The numbers `text` writes in digits, whole ("10.769,00", "12,000"); not the digits of a
+    name such as "A380"."""
+    return frozenset(_WRITTEN_NUMBER.findall(text))
+
+
+_WRITTEN_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?!\w)")
+
+
+def is_possessive(word: str) -> bool:
+    """Whether `word` ends in a possessive clitic: "Apple's", "Motors'"."""
+    return "'" in word.replace("’", "'") and _without_clitic(word) != word
 
 
 def _phrase_in(phrases: tuple[str, ...], folded: str) -> bool:
@@ -324,14 +333,14 @@ def _phrase_in(phrases: tuple[str, ...], folded: str) -> bool:
 
 @functools.lru_cache(maxsize=50_000)
 def answer_kinds(sentence: str, lang: str, given: frozenset[str] = frozenset()) -> frozenset[str]:
-    """The kinds of answer (`languages.QUESTION_KINDS`) that `sentence` holds.
+    """The kinds of answer (`languages.QUESTION_KINDS`, and `languages.MONEY`) that `sentence` holds.
 
-    A count is a number (not a model name such as "A380", a clock time such as "18:00", nor one of
-    the `given` numbers the question itself states, as in "how many orders did the 787 have") that
-    is not a year, or a number word; an amount, a count beside a
-    currency (also `MONEY`), magnitude, unit or percent; a time, a year, a month beside a number, a weekday or a
-    clock time; a person or a place, a name; a reason, a causal connective. The words are the
-    table's, for the sentence's language.
+    A count is a number that is not a year, nor part of a model name ("A380", "C-17"), nor a clock
+    time ("18:00"), nor one of the `given` numbers the question itself states ("how many orders did
+    the 787 have"); or a number word. An amount is a count beside a magnitude, unit or percent, or
+    beside a currency, which also makes it `MONEY`. A time is a year, a month beside a number, a
+    weekday or a clock time; a person or a place, a name; a reason, a causal connective. The
+    words are the table's, for the sentence's language.
     """
     entry = language(lang)
     tokens = [fold_word(w) for w in words(sentence)]
@@ -358,6 +367,6 @@ def answer_kinds(sentence: str, lang: str, given: frozenset[str] = frozenset()) 
         kinds.add("when")
     if names(sentence, lang):
         kinds.update(("who", "where"))
-    if entry.reason_words and phrase_pattern(entry.reason_words).search(folded):
+    if _phrase_in(entry.reason_words, folded):
         kinds.add("why")
     return frozenset(kinds)

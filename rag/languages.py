@@ -29,7 +29,7 @@ from bm25s import stopwords as bm25s_stopwords
 QUESTION_KINDS = ("who", "when", "where", "how_many", "how_much", "why")
 """What a question can ask for (the keys of `Language.question_words`)."""
 MONEY = "money"
-"""What a how-much question about a price or a value asks for too (`Language.price_words`), and
+"""What a how-much question about a price or a value asks for too (`Language.price_nouns`), and
 what a sentence with an amount in a currency holds."""
 
 
@@ -65,16 +65,21 @@ class Language:
         arrived in 2006?"): inside a clause they ask nothing.
     :param amount_words: magnitudes, units and percent that make a number an amount (phrases).
     :param currency_words: currencies: a number beside one is a sum of money, also an amount.
-    :param price_words: words that make a how-much question ask for a sum of money ("pay",
-        "worth", "prezzo"), in any inflection (matched by stem): "how much did Fiat pay" is not
-        answered by "6 per cent".
+    :param price_nouns: nouns that make a question ask for a sum of money, with "how much" or
+        with no question word ("What were the prices?"), in any inflection (matched by stem).
+    :param price_verbs: verbs that make a how-much question ask for a sum of money ("how much did
+        Fiat pay" is not answered by "6 per cent"); not "spend", which time is spent too.
+    :param auxiliaries: verbs right after a question word that make it ask ("When did ...?",
+        "Quando è ...?"), not open a time clause ("When Airbus showed off the A380, how many ...?").
     :param number_words: numbers written as words ("cinque miliardi", "four brands"); not "one",
         which is also the indefinite article in most table languages.
     :param reason_words: connectives that give a cause ("because", "a causa di").
     :param since_words: words before a year that make it a point of reference, not when the news
         happened ("the lowest level since 1982", "dal 1982").
-    :param closing_words: words before a day that make it the last of a period ("the quarter that
-        closed on 30 December"), whose results come out weeks later.
+    :param closing_words: words before a day that, after one of `period_nouns`, make it the last
+        day of a period ("the quarter that closed on 30 December"), whose results come out weeks
+        later; "the Dow closed on 22 January" is a day of news.
+    :param period_nouns: periods whose results are reported ("quarter", "trimestre", "year").
     :param relative_dates: phrases naming a time relative to now ("last week", "ieri"), as
         dateparser reads them (not folded: it needs the accents). Not "today": "who leads Italy
         today" asks what is current, not what was published on the newest article's day.
@@ -107,11 +112,14 @@ class Language:
     clause_words: tuple[str, ...] = ()
     amount_words: tuple[str, ...] = ()
     currency_words: tuple[str, ...] = ()
-    price_words: frozenset[str] = frozenset()
+    price_nouns: frozenset[str] = frozenset()
+    price_verbs: frozenset[str] = frozenset()
+    auxiliaries: frozenset[str] = frozenset()
     number_words: frozenset[str] = frozenset()
     reason_words: tuple[str, ...] = ()
     since_words: tuple[str, ...] = ()
     closing_words: tuple[str, ...] = ()
+    period_nouns: tuple[str, ...] = ()
     relative_dates: tuple[str, ...] = ()
     answer_frame: str = "According to the articles:"
     abstention: str = "I couldn't find this in the articles."
@@ -208,15 +216,16 @@ ITALIAN = Language(
         "miliardi|miliardo|milioni|milione|mila|per cento|percento|punti|punto|tonnellate|chilometri|km|metri|ore|minuti|giorni|settimane|mesi|anni"
     ),
     currency_words=_phrases("dollari|dollaro|euro|sterline|sterlina|yen|franchi|yuan|rubli|usd|eur|gbp"),
-    price_words=_words(
-        "costa costava costato costo prezzo pagato pagare paga pagava valore vale valeva valgono speso spendere"
-    ),
+    price_nouns=_words("costo prezzo prezzi valore valori"),
+    price_verbs=_words("costa costava costato costano pagato pagare paga pagava pagano vale valeva valgono"),
+    auxiliaries=_words("è e era erano sono sarà saranno ha hanno aveva avevano avrà fu furono si"),
     number_words=_words(
         "due tre quattro cinque sei sette otto nove dieci undici dodici venti trenta cento mille milione milioni miliardo miliardi dozzina decine centinaia migliaia"
     ),
     reason_words=_phrases("perche|poiche|a causa|dovuto a|dovuta a|per via|grazie a|visto che|dato che"),
     since_words=_phrases("dal|sin dal|fin dal|a partire dal"),
     closing_words=_phrases("chiuso|chiusosi|concluso|conclusosi|terminato|finito"),
+    period_nouns=_phrases("trimestre|anno|esercizio|semestre|mese|periodo"),
     relative_dates=(
         "settimana scorsa",
         "mese scorso",
@@ -312,13 +321,16 @@ ENGLISH = Language(
         "billion|billions|million|millions|thousand|percent|per cent|points|point|tonnes|tons|miles|kilometres|km|hours|minutes|days|weeks|months|years"
     ),
     currency_words=_phrases("dollars|dollar|euros|euro|pounds|pound|sterling|yen|francs|yuan|roubles|usd|eur|gbp"),
-    price_words=_words("pay paid pays cost costs price priced worth value valued spend spent"),
+    price_nouns=_words("cost costs price prices worth value"),
+    price_verbs=_words("pay paid pays cost costs priced valued"),
+    auxiliaries=_words("did does do was were is are has have had will would can could"),
     number_words=_words(
         "two three four five six seven eight nine ten eleven twelve twenty thirty hundred thousand million billion dozen dozens hundreds thousands"
     ),
     reason_words=_phrases("because|due to|owing to|as a result|caused by|thanks to"),
     since_words=_phrases("since"),
     closing_words=_phrases("closed|ended|ending|closing"),
+    period_nouns=_phrases("quarter|year|half|month|period"),
     relative_dates=(
         "last week",
         "this week",
@@ -381,13 +393,16 @@ FRENCH = Language(
         "milliards|milliard|millions|million|mille|pour cent|points|tonnes|kilometres|km|heures|minutes|jours|semaines|mois|ans|annees"
     ),
     currency_words=_phrases("dollars|dollar|euros|euro|livres|yen|francs|yuans|roubles|usd|eur|gbp"),
-    price_words=_words("payé payer paie coûte coûtait coût prix valeur vaut valait dépensé dépenser"),
+    price_nouns=_words("coût coûts prix valeur valeurs"),
+    price_verbs=_words("payé payer paie coûte coûtait coûté vaut valait"),
+    auxiliaries=_words("est a ont était étaient sera seront avait avaient fut"),
     number_words=_words(
         "deux trois quatre cinq six sept huit neuf dix onze douze vingt trente cent mille million millions milliard milliards douzaine dizaines centaines milliers"
     ),
     reason_words=_phrases("parce que|a cause|en raison|du fait|grace a|puisque"),
     since_words=_phrases("depuis"),
     closing_words=_phrases("clos|cloture|termine|acheve"),
+    period_nouns=_phrases("trimestre|annee|exercice|semestre|mois|periode"),
     relative_dates=(
         "la semaine dernière",
         "cette semaine",
@@ -447,13 +462,16 @@ SPANISH = Language(
         "millones|millon|miles|mil|por ciento|puntos|toneladas|kilometros|km|horas|minutos|dias|semanas|meses|anos"
     ),
     currency_words=_phrases("dolares|dolar|euros|euro|libras|yen|francos|yuanes|rublos|usd|eur|gbp"),
-    price_words=_words("pagó pagado pagar paga cuesta costó costo coste precio valor vale valía gastó gastado"),
+    price_nouns=_words("costo coste precio precios valor valores"),
+    price_verbs=_words("pagó pagado pagar paga cuesta costó vale valía"),
+    auxiliaries=_words("es fue era ha han había habían será fueron se"),
     number_words=_words(
         "dos tres cuatro cinco seis siete ocho nueve diez once doce veinte treinta cien mil millon millones docena decenas cientos miles"
     ),
     reason_words=_phrases("porque|debido a|a causa|ya que|puesto que|gracias a"),
     since_words=_phrases("desde"),
     closing_words=_phrases("cerrado|terminado|concluido|finalizado"),
+    period_nouns=_phrases("trimestre|ano|ejercicio|semestre|mes|periodo"),
     relative_dates=(
         "la semana pasada",
         "esta semana",
@@ -515,13 +533,16 @@ GERMAN = Language(
         "milliarden|milliarde|millionen|million|tausend|prozent|punkte|tonnen|kilometer|km|stunden|minuten|tage|wochen|monate|jahre"
     ),
     currency_words=_phrases("dollar|euro|pfund|yen|franken|yuan|rubel|usd|eur|gbp"),
-    price_words=_words("bezahlt zahlte zahlen zahlt kostet kostete kosten preis wert ausgegeben"),
+    price_nouns=_words("preis preise kosten wert"),
+    price_verbs=_words("bezahlt zahlte zahlen zahlt kostet kostete"),
+    auxiliaries=_words("ist war hat haben hatte wird wurde sind waren"),
     number_words=_words(
         "zwei drei vier funf sechs sieben acht neun zehn elf zwolf zwanzig dreissig hundert tausend million millionen milliarde milliarden dutzend dutzende hunderte tausende"
     ),
     reason_words=_phrases("weil|denn|wegen|aufgrund|infolge|dank"),
     since_words=_phrases("seit"),
     closing_words=_phrases("endete|endend|abgeschlossen|beendet"),
+    period_nouns=_phrases("quartal|jahr|geschaftsjahr|halbjahr|monat"),
     relative_dates=(
         "letzte Woche",
         "diese Woche",
@@ -585,13 +606,16 @@ PORTUGUESE = Language(
         "bilhoes|bilhao|milhoes|milhao|mil|por cento|pontos|toneladas|quilometros|km|horas|minutos|dias|semanas|meses|anos"
     ),
     currency_words=_phrases("dolares|dolar|euros|euro|libras|iene|francos|yuans|rublos|usd|eur|gbp"),
-    price_words=_words("pagou pago pagar paga custa custou custo preço valor vale valia gastou"),
+    price_nouns=_words("custo preço preços valor valores"),
+    price_verbs=_words("pagou pago pagar paga custa custou vale valia"),
+    auxiliaries=_words("é foi era tem têm tinha será foram se"),
     number_words=_words(
         "dois tres quatro cinco seis sete oito nove dez onze doze vinte trinta cem mil milhao milhoes bilhao bilhoes duzia dezenas centenas milhares"
     ),
     reason_words=_phrases("porque|devido a|por causa|ja que|uma vez que|gracas a"),
     since_words=_phrases("desde"),
     closing_words=_phrases("encerrado|terminado|concluido|fechado"),
+    period_nouns=_phrases("trimestre|ano|exercicio|semestre|mes|periodo"),
     relative_dates=(
         "semana passada",
         "esta semana",

@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from rag.dates import YEAR, Period, question_periods, relative_periods, relative_phrases
+from rag.dates import YEAR, Period, question_periods, relative_periods, relative_phrases, without_dates
 from rag.errors import LLMError
 from rag.language import (
     Place,
@@ -37,6 +37,7 @@ from rag.language import (
     content_words,
     detect_language,
     fold,
+    is_possessive,
     names,
     numbers_in,
     phrase_pattern,
@@ -67,7 +68,7 @@ class QuestionFacts:
     lang: str
     names: tuple[str, ...]
     speaker: str | None
-    asks: tuple[str, ...]  # of languages.QUESTION_KINDS ("who", "how_many", ...), in the order asked
+    asks: tuple[str, ...]  # of languages.QUESTION_KINDS ("who", "how_many", ...) in the order asked, and MONEY
     terms: tuple[tuple[str, str], ...]  # (content word, its stem in the question's language)
     stems: frozenset[str]  # content words stemmed in every corpus language
     grams: frozenset[str]
@@ -133,7 +134,7 @@ def analyse_question(
     periods = question_periods(question) + (relative_periods(question, lang, today) if today else ())
     periods = periods or earlier_periods
     places = _places(folded, required)
-    numbers = numbers_in(question)
+    numbers = numbers_in(without_dates(question))
     # A part keeps the whole question's names, and its dates when it names none.
     parts = (
         tuple(
@@ -228,24 +229,40 @@ def _asks(folded: str, lang: str) -> tuple[str, ...]:
     at = {kind: _asked_at(folded, kind_phrases, entry) for kind, kind_phrases in phrases.items()}
     asked = sorted((kind for kind in QUESTION_KINDS if at.get(kind) is not None), key=lambda k: at[k] or 0)
     opening = len(folded) - len(folded.lstrip(_OPENING_MARKS))
-    if asked and asked[0] == "when" and at["when"] == opening:
+    if asked and asked[0] == "when" and at["when"] == opening and not _asks_itself(folded[opening:], entry):
         # The main clause may ask with a word of no kind: "When Tim Cook took over, which companies ...?"
         main = phrase_pattern(openers(lang))
         if any(main.match(clause.lstrip(_OPENING_MARKS)) for clause in folded.split(",")[1:]):
             asked = asked[1:]
     # "How much did Fiat pay?" asks for a sum of money, and so does "What were the prices?", which
-    # no other question word asks for; "What did Obama say about the dollar's value?" does not.
-    if _price_stems(lang) & set(stems(folded, (lang,))):
-        if "how_much" in asked:
-            asked.append(MONEY)
-        elif not asked and _position(folded, entry.say_words) is None:
-            asked = ["how_much", MONEY]
+    # no other question word asks for; "Which company paid?" and "What did Obama say about the
+    # dollar's value?" do not.
+    question_stems = set(stems(folded, (lang,)))
+    if "how_much" in asked and _price_stems(lang) & question_stems:
+        asked.append(MONEY)
+    elif (
+        not asked
+        and _price_stems(lang, nouns_only=True) & question_stems
+        and _position(folded, entry.say_words) is None
+    ):
+        asked = ["how_much", MONEY]
     return tuple(asked)
 
 
+def _asks_itself(opening: str, entry: Language) -> bool:
+    """Whether the question word that opens `opening` is followed by an auxiliary ("When did
+    Lehman fail, which ...?"), so that it asks rather than opening a time clause ("When Tim Cook
+    took over, which ...?")."""
+    found = phrase_pattern(entry.question_words.get("when", ())).match(opening)
+    following = opening[found.end() :].split(maxsplit=1) if found else []
+    return bool(following) and following[0] in entry.auxiliaries
+
+
 @functools.cache
-def _price_stems(lang: str) -> frozenset[str]:
-    return frozenset(stem(word, lang) for word in language(lang).price_words)
+def _price_stems(lang: str, nouns_only: bool = False) -> frozenset[str]:
+    entry = language(lang)
+    words = entry.price_nouns if nouns_only else entry.price_nouns | entry.price_verbs
+    return frozenset(stem(word, lang) for word in words)
 
 
 _OPENING_MARKS = ' ¿¡"“«(-'
@@ -264,7 +281,8 @@ def _asked_at(folded: str, phrases: tuple[str, ...], entry: Language) -> int | N
     joining = phrase_pattern(entry.and_words) if entry.and_words else None
     for found in phrase_pattern(phrases).finditer(folded):
         before = folded[: found.start()].rstrip()
-        if found.group() in entry.clause_words and before.endswith(",") and asking.search(before):
+        asked_before = any(m.group() not in entry.clause_words for m in asking.finditer(before))
+        if found.group() in entry.clause_words and before.endswith(",") and asked_before:
             continue  # "how much on 27 October, when it sank to its lowest?": a relative clause
         clause = re.split(r"[?!.,;:(]", folded[: found.start()])[-1]
         # "and when", "and since when": only function words between the "and" and the clause word.
@@ -303,19 +321,21 @@ def _speaker(folded: str, required: tuple[str, ...], lang: str) -> str | None:
     after = opened[-1].end() if opened else 0
     runs = _name_runs(folded, required)
     following = [run for run in runs if run[0][0] >= after]
-    # An owner speaks less often than who it owns: "Apple's CEO Steve Jobs", "Indonesia's minister X".
-    following = [run for run in following if not _possessive(folded, run, entry)] or following
+    # An owner is not who speaks when who it owns is named before the verb: "Apple's CEO Steve
+    # Jobs", "Indonesia's minister X" (but "Apple's CEO" in "What did Apple's CEO say about Google?").
+    owned = [run for run in following if not _possessive(folded, run) and run[0][0] < speech]
+    if owned and _possessive(folded, following[0]):
+        following = owned
     if following:
         return following[0][-1][1]
     before = [run for run in runs if run[0][0] < speech]
     return (before or runs)[-1][-1][1] if runs else None
 
 
-def _possessive(folded: str, run: list[tuple[int, str]], entry: Language) -> bool:
-    """Whether a clitic marks the run of names as an owner ("apple's", "indonesia’s")."""
-    end = run[-1][0] + len(fold(run[-1][1]))
-    clitic = re.match(r"['’](\w+)", folded[end:])
-    return clitic is not None and clitic.group(1) in entry.clitic_suffixes
+def _possessive(folded: str, run: list[tuple[int, str]]) -> bool:
+    """Whether a clitic marks the run of names as an owner ("apple's", "motors'")."""
+    word = re.match(r"[\w'’]+", folded[run[-1][0] :])
+    return word is not None and is_possessive(word.group())
 
 
 def _position(folded: str, phrases: Sequence[str]) -> int | None:
@@ -345,30 +365,24 @@ def _name_runs(folded: str, required: tuple[str, ...]) -> list[list[tuple[int, s
     return runs
 
 
-def standalone_query(question: str, history: History, lang: str) -> str:
-    """Resolve a follow-up ("and what did he say next?") with the names of the latest turns."""
-    borrowed, _ = borrowed_context(question, history, lang)
-    return f"{question} {' '.join(borrowed)}" if borrowed else question
-
-
-def borrowed_context(question: str, history: History, lang: str) -> tuple[list[str], str]:
-    """The names a follow-up borrows from the latest turns, and the turn it borrows them from
-    (([], "") for a question that names its own subject)."""
+def standalone_query(question: str, history: History, lang: str) -> tuple[str, str]:
+    """A follow-up ("and what did he say next?") resolved with the names of the latest turns, and
+    the turn they come from ("" when the question names its own subject or has no history)."""
     if not history or names(question[1:], lang):
-        return [], ""
+        return question, ""
     follow_up_words = language(lang).follow_up_words
     leans_on_history = any(w in follow_up_words for w in map(fold, re.findall(r"\w+", question)))
     if not leans_on_history and len(question.split()) > 6:
-        return [], ""
+        return question, ""
     for role, text in reversed(list(history)):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if role == "user" and found:
-            return found, text
+            return f"{question} {' '.join(found)}", text
     for _, text in reversed(list(history)):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if found:
-            return found[:3], text
-    return [], ""
+            return f"{question} {' '.join(found[:3])}", text
+    return question, ""
 
 
 class HeuristicPlanner:
@@ -384,8 +398,7 @@ class HeuristicPlanner:
     ) -> QueryPlan:
         """:returns: the plan; `deadline` is unused (nothing here waits); `today`: see `analyse_question`."""
         lang = detect_language(question)
-        borrowed, turn = borrowed_context(question, history, lang)
-        query = f"{question} {' '.join(borrowed)}" if borrowed else question
+        query, turn = standalone_query(question, history, lang)
         # "When is it due to receive them?" after "Which airline agreed in June 2007 to buy ...?"
         # is still about June 2007: a preference, not asked (the gate does not read it).
         earlier = tuple(replace(p, asked=False) for p in question_periods(turn))

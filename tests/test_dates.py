@@ -102,9 +102,12 @@ def test_a_day_that_closes_a_period_may_be_reported_weeks_later_others_not() -> 
     assert day.closes and not day.holds(20070118) and day.may_report(20070118)
     (english,) = question_periods("In the quarter that ended on 30 December 2006, how many iPods did Apple sell?")
     assert english.closes
-    # A day of news is reported within days.
+    # A day of news is reported within days, also when a market "closed" on it.
     (quake,) = question_periods("A quale livello era il Nikkei venerdì 11 marzo 2011, il giorno del terremoto?")
     assert not quake.closes and quake.may_report(20110312) and not quake.may_report(20110318)
+    (market,) = question_periods("A quale livello ha chiuso venerdì 11 marzo 2011 il Nikkei?")
+    (dow,) = question_periods("At what level had the Dow closed on 22 January 2008?")
+    assert not market.closes and not dow.closes
     last = dt.date(2006, 12, 30) + dt.timedelta(days=CLOSING_DAYS)
     assert day.may_report(date_number(str(last)))
     assert not day.may_report(date_number(str(last + dt.timedelta(days=1))))

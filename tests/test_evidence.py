@@ -50,8 +50,12 @@ def test_a_quotation_belongs_to_whom_the_words_after_it_name() -> None:
     )
     # Named right before, but the quotation says it is Obama's.
     assert not is_speaker("Harper", sentences[3], previous=sentences[2], attribution=said_by[3], lang="it")
-    # An attribution that names no one leaves it to who was named before.
+    # An attribution that names no one, or only a place, leaves it to who was named before.
     assert is_speaker("Cardillo", sentences[4], previous="Peter Cardillo ha commentato.", attribution=said_by[4])
+    berlin = attributions(["“Siamo pronti”, ha detto a Berlino."])[0]
+    assert is_speaker("Obama", "“Siamo pronti”, ha detto a Berlino.", "Poi ha parlato Obama.", attribution=berlin)
+    # A quotation closed by a full stop does not borrow the next sentence as its attribution.
+    assert attributions(["“Vinceremo.”", "Obama ha detto che il piano funziona."]) == ["", ""]
 
 
 def test_coverage_counts_question_words_in_the_passage() -> None:
@@ -144,9 +148,13 @@ def test_a_price_is_not_answered_by_a_percent_nor_a_count_by_the_questions_own_n
         metadata={**stake.metadata, "source": "b.txt"},
     )
     assert scorer.why_unanswerable(price, [stake, paid]) == ""
-    unveiled = passage("Boeing ha presentato il nuovo 787 Dreamliner a Everett davanti ai clienti.")
+    unveiled = passage("Boeing ha presentato il nuovo 787 Dreamliner a Everett, con molti ordini dai clienti.")
     orders = analyse_question("Quanti ordini aveva il Boeing 787 Dreamliner presentato a Everett?", "it")
     assert scorer.why_unanswerable(orders, [unveiled]) == "no passage that answers counts ordini"
+    # A count of something else half fits "how many orders"; a count of orders fits.
+    (seats,) = scorer.candidates(orders, [passage("Il Boeing 787 Dreamliner ha 290 posti a Everett.")])
+    (counted,) = scorer.candidates(orders, [passage("Il Boeing 787 Dreamliner ha 677 ordini a Everett.")])
+    assert (seats.fits, counted.fits) == (0.5, 1.0)
 
 
 def test_the_number_asked_about_a_day_comes_from_that_days_news(model_cache: Path) -> None:
