@@ -172,7 +172,8 @@ def _closing_pattern() -> re.Pattern[str]:
 
 
 def _alternatives(words: Iterable[str]) -> str:
-    """Words for a regular expression, longest first; one that matches nothing when there are none."""
+    """Words for a regular expression, longest first; one that matches nothing when there are none.
+    (`language.phrase_pattern` does the same for whole patterns; language.py imports this module.)"""
     unique = sorted(set(words), key=len, reverse=True)
     return "|".join(map(re.escape, unique)) if unique else r"(?!)"
 

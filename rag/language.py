@@ -309,7 +309,9 @@ _CURRENCY_SIGNS = re.compile(r"[$€£¥]")
 
 @functools.lru_cache(maxsize=4096)
 def phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
-    """Any of `phrases` (folded) as whole words, for searching folded text."""
+    """Any of `phrases` (folded) as whole words, for searching folded text; none matches nothing."""
+    if not phrases:
+        return re.compile(r"(?!)")
     return re.compile(rf"\b(?:{'|'.join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))})\b")
 
 
@@ -325,10 +327,6 @@ _WRITTEN_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?!\w)")
 def is_possessive(word: str) -> bool:
     """Whether `word` ends in a possessive clitic: "Apple's", "Motors'"."""
     return "'" in word.replace("’", "'") and _without_clitic(word) != word
-
-
-def _phrase_in(phrases: tuple[str, ...], folded: str) -> bool:
-    return bool(phrases) and phrase_pattern(phrases).search(folded) is not None
 
 
 @functools.lru_cache(maxsize=50_000)
@@ -352,10 +350,10 @@ def answer_kinds(sentence: str, lang: str, given: frozenset[str] = frozenset()) 
     kinds = set()
     if any(not _YEAR_ONLY.match(t) for t in counts) or any(t in entry.number_words for t in tokens):
         kinds.add("how_many")
-        money = _CURRENCY_SIGNS.search(sentence) or _phrase_in(entry.currency_words, folded)
+        money = _CURRENCY_SIGNS.search(sentence) or phrase_pattern(entry.currency_words).search(folded)
         if money:
             kinds.update(("how_much", MONEY))
-        elif "%" in sentence or _phrase_in(entry.amount_words, folded):
+        elif "%" in sentence or phrase_pattern(entry.amount_words).search(folded):
             kinds.add("how_much")
     dates = calendar_names(lang)
     near_number = {j for i in numbers for j in (i - 1, i + 1)}
@@ -367,6 +365,6 @@ def answer_kinds(sentence: str, lang: str, given: frozenset[str] = frozenset()) 
         kinds.add("when")
     if names(sentence, lang):
         kinds.update(("who", "where"))
-    if _phrase_in(entry.reason_words, folded):
+    if phrase_pattern(entry.reason_words).search(folded):
         kinds.add("why")
     return frozenset(kinds)
