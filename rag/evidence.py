@@ -38,11 +38,12 @@ from rag.language import (
     fold_word,
     name_key,
     names,
+    place_named,
     stem,
     stems,
     words,
 )
-from rag.languages import MONEY, speech_pattern
+from rag.languages import MONEY, language, speech_pattern
 from rag.planning import QuestionFacts
 
 _QUOTE_MARKS = '“”«»„"'
@@ -132,8 +133,10 @@ def coverage(facts: QuestionFacts, text: str, lang: str) -> float:
 def covered_words(facts: QuestionFacts, text: str, lang: str) -> set[str]:
     """The question's content words that `text` contains (names in any spelling)."""
     present = set(stems(text, (lang,)))
-    folded_names = {fold(n) for n in facts.names}
-    return {word for word, term in facts.terms if term in present or (word in folded_names and mentions(word, text))}
+    spelled = {fold(n): n for n in facts.names}
+    return {
+        word for word, term in facts.terms if term in present or (word in spelled and mentions(spelled[word], text))
+    }
 
 
 def _share(covered: set[str], facts: QuestionFacts, skip: frozenset[str] = frozenset()) -> float:
@@ -142,7 +145,10 @@ def _share(covered: set[str], facts: QuestionFacts, skip: frozenset[str] = froze
 
 
 def mentions(name: str, text: str) -> bool:
-    """Whether `text` names `name`, allowing spelling variants (Zelensky/Zelenskyj, Kremlin/Cremlino)."""
+    """Whether `text` names `name`, allowing spelling variants (Zelensky/Zelenskyj, Kremlin/Cremlino)
+    and the words an acronym stands for ("GAO": "Government Accountability Office")."""
+    if expansion(name, text):
+        return True
     target = _spelling(name)
     key = name_key(name)
     for word in re.findall(r"\w+", text):
@@ -153,6 +159,50 @@ def mentions(name: str, text: str) -> bool:
             return True
         common = _common_prefix_length(spelled, target)
         if common >= max(4, len(target) - 3) and common >= len(spelled) - 3:
+            return True
+    return False
+
+
+_CAPITALISED_RUN = re.compile(r"\b[A-ZÀ-ÖØ-Þ]\w*(?:\s+[A-ZÀ-ÖØ-Þ]\w*)+")
+
+
+def expansion(acronym: str, text: str) -> tuple[str, ...]:
+    """The capitalised words of `text` whose initials spell `acronym` ("All Nippon Airways" for
+    "ANA"), or () when `acronym` is none (all capitals, 2 to 5 letters) or `text` does not spell it."""
+    if not (2 <= len(acronym) <= 5 and acronym.isalpha() and acronym.isupper()):
+        return ()
+    for run in _CAPITALISED_RUN.finditer(text):
+        run_words = run.group().split()
+        at = "".join(w[0] for w in run_words).find(acronym)
+        if at >= 0:
+            return tuple(run_words[at : at + len(acronym)])
+    return ()
+
+
+_NAME_RUN = re.compile(r"[A-ZÀ-ÖØ-Þ][\w’'-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w’'-]*)*")
+
+
+def names_someone_else(facts: QuestionFacts, cand: Candidate) -> bool:
+    """Whether the sentence names a person or an organisation the question does not: what answers
+    "who". A country, a title ("CEO") or what the question's acronym stands for is no one else;
+    nor is a capitalised first word that the passage does not repeat ("Inizialmente")."""
+    text = cand.text
+    lang = str(cand.doc.metadata.get("lang", "")) or facts.lang
+    titles = language(lang).titles
+    found = set(names(text, lang))
+    theirs = {word for name in facts.names for word in expansion(name, text)}
+    opening = len(text) - len(text.lstrip(_QUOTE_MARKS + " ("))
+    for run in _NAME_RUN.finditer(text):
+        run_words = run.group().split()
+        if run.start() == opening and cand.doc.page_content.count(run_words[0]) < 2:
+            run_words = run_words[1:]
+        run_names = [w for w in run_words if w in found]
+        if not run_names or place_named(" ".join(run_names)):
+            continue
+        if any(
+            fold_word(w) not in titles and w not in theirs and not any(mentions(n, w) for n in facts.names)
+            for w in run_names
+        ):
             return True
     return False
 
@@ -387,6 +437,9 @@ class EvidenceScorer:
             c.fits >= 1 and evidence(c) >= self.quote_floor for c in (then if dated else candidates)
         ):
             return f"no passage that answers holds what is asked ({', '.join(measured)})"
+        # "Who took over?" is not answered by a sentence about the one who left, naming no one else.
+        if facts.asks == ("who",) and not facts.speaker and not names_someone_else(facts, best):
+            return "the passage that answers names no one the question does not"
         return ""
 
     def _counts(self, cand: Candidate, facts: QuestionFacts) -> bool:

@@ -94,6 +94,9 @@ class Language:
     :param capitalises_nouns: common nouns are capitalised, so capitals alone do not make a name.
     :param determiners: words before a common noun; with `capitalises_nouns`, what follows is no name.
     :param noun_endings: endings of capitalised common nouns (used with `capitalises_nouns`).
+    :param titles: titles and ranks written capitalised before a name ("CEO", "President"): they
+        name nobody, so a sentence that holds only them and names the question already gives no
+        "who" answer.
     :param place_aliases: common names of countries that CLDR's standard names miss, folded, to
         their two-letter code ("usa": "US"); see `place_names`.
     """
@@ -132,6 +135,7 @@ class Language:
     capitalises_nouns: bool = False
     determiners: frozenset[str] = frozenset()
     noun_endings: tuple[str, ...] = ()
+    titles: frozenset[str] = frozenset()
     place_aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
@@ -197,6 +201,9 @@ ITALIAN = Language(
         "descritto",
         "commentato",
         "sostenuto",
+    ),
+    titles=_words(
+        "ceo cfo coo ad presidente ministro senatore sindaco governatore direttore amministratore segretario dott sig"
     ),
     follow_up_words=_words("lui lei loro esso essa suo sua questo quello dopo anche ancora"),
     question_words=_kinds(
@@ -305,6 +312,9 @@ ENGLISH = Language(
         "claimed",
         "comment",
     ),
+    titles=_words(
+        "ceo cfo coo president chairman chairwoman chief executive officer senator minister secretary governor mayor director mr mrs ms dr sir"
+    ),
     follow_up_words=_words("he she him her his they them their it that this those one ones other next then else also"),
     question_words=_kinds(
         who="who|whom|whose",
@@ -377,6 +387,7 @@ FRENCH = Language(
         r"explique",
     ),
     say_words=("dit", "dire", "declare", "affirme", "pense", "explique", "estime"),
+    titles=_words("pdg ceo président ministre sénateur maire directeur secrétaire m mme"),
     follow_up_words=_words("il elle ils elles lui leur son sa ses cela ceci ensuite aussi encore"),
     question_words=_kinds(
         who="qui",
@@ -446,6 +457,7 @@ SPANISH = Language(
         r"según",
     ),
     say_words=("dijo", "dicho", "decir", "declarado", "afirmado", "piensa", "opina", "explico"),
+    titles=_words("ceo presidente ministro senador alcalde director secretario sr sra"),
     follow_up_words=_words("él ella ellos ellas su sus eso esto luego también después"),
     question_words=_kinds(
         who="quien|quienes",
@@ -517,6 +529,7 @@ GERMAN = Language(
         r"laut",
     ),
     say_words=("gesagt", "sagte", "sagen", "erklart", "erklarte", "meint", "meinte", "behauptet"),
+    titles=_words("ceo präsident minister senator bürgermeister direktor vorstandschef herr frau"),
     follow_up_words=_words("er sie ihm ihr ihn sein seine dies danach auch dann noch"),
     question_words=_kinds(
         who="wer|wem|wen",
@@ -590,6 +603,7 @@ PORTUGUESE = Language(
     abbreviations=_words("sr sra dr dra etc pág núm"),
     speech_verbs=(r"(?:disse|afirmou|declarou|explicou|acrescentou)", r"segundo"),
     say_words=("disse", "dizer", "afirmou", "declarou", "pensa"),
+    titles=_words("ceo presidente ministro senador prefeito diretor secretário sr sra"),
     follow_up_words=_words("ele ela eles elas seu sua isso depois também"),
     question_words=_kinds(
         who="quem",

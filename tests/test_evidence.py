@@ -9,7 +9,16 @@ from langchain_core.documents import Document
 
 import rag
 from rag.embeddings import shared_embeddings
-from rag.evidence import GATE_SENTENCES, Candidate, EvidenceScorer, attributions, coverage, is_speaker, mentions
+from rag.evidence import (
+    GATE_SENTENCES,
+    Candidate,
+    EvidenceScorer,
+    attributions,
+    coverage,
+    expansion,
+    is_speaker,
+    mentions,
+)
 from rag.planning import analyse_question
 
 
@@ -19,6 +28,14 @@ def test_mentions_accepts_spelling_variants_only() -> None:
     assert mentions("Moscow", "arrivato a Mosca")
     assert not mentions("Erdogan", "Putin, Witkoff e Kushner a Mosca")
     assert not mentions("CEO", "Che cosa ha detto")
+
+
+def test_an_acronym_is_mentioned_by_the_words_it_stands_for() -> None:
+    assert expansion("ANA", "Il volo di All Nippon Airways è partito.") == ("All", "Nippon", "Airways")
+    assert mentions("GAO", "Il Government Accountability Office ha chiesto una nuova gara.")
+    assert not mentions("GAO", "Il Government Office ha chiesto una nuova gara.")
+    # Only a word in capitals is an acronym.
+    assert expansion("Ana", "Il volo di All Nippon Airways è partito.") == ()
 
 
 def test_speaker_detection() -> None:
@@ -224,3 +241,23 @@ def test_retrieved_sentences_take_their_passages_stored_vectors(shared_store: ra
         # Chroma's similarity of the passage to the question, from the same stored vector.
         assert cand.dense + offset == pytest.approx(cand.doc.metadata["dense_score"], abs=1e-4)
     assert retriever.store.vectors([]) == {}
+
+
+def test_who_is_answered_by_a_sentence_naming_someone_the_question_does_not(model_cache: Path) -> None:
+    scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
+    facts = analyse_question("Chi ha preso il posto di Rick Wagoner alla guida di General Motors?", "it")
+    leaving = passage("Il CEO di General Motors Rick Wagoner lascerà la guida della società entro marzo.")
+    assert scorer.why_unanswerable(facts, [leaving]) == "the passage that answers names no one the question does not"
+    successor = passage("Fritz Henderson ha preso il posto di Rick Wagoner alla guida di General Motors.")
+    assert scorer.why_unanswerable(facts, [successor]) == ""
+    # A country, or the words the question's acronym stands for, is no one else.
+    tender = analyse_question("A chi ha assegnato il GAO la nuova gara delle aerocisterne?", "it")
+    for text in (
+        "Il Government Accountability Office ha chiesto una nuova gara delle aerocisterne.",
+        "Negli Stati Uniti il GAO ha chiesto una nuova gara delle aerocisterne.",
+    ):
+        assert scorer.why_unanswerable(tender, [passage(text)]) == (
+            "the passage that answers names no one the question does not"
+        )
+    winner = passage("Il GAO ha chiesto una nuova gara delle aerocisterne, vinta da Northrop Grumman.")
+    assert scorer.why_unanswerable(tender, [winner]) == ""
