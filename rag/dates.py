@@ -74,8 +74,8 @@ class Period:
     "month" or "year". A period is `asked` unless it is a year that a word follows or "since"
     precedes, which is only named: a count ("2000 dipendenti"), what the news is about ("the 2008
     crisis"), a point of reference ("since 1982"). The rule reads no further: "Nel 2005 quanto ha
-    perso GM?" names its year too. A day `closes` a period when the question says so ("the
-    quarter that closed on 30 December 2006").
+    perso GM?" names its year too. A day or a month `closes` a period when the question says so
+    ("the quarter that closed on 30 December 2006", "il trimestre chiuso a fine dicembre 2006").
     """
 
     start: int
@@ -89,13 +89,17 @@ class Period:
         return isinstance(date_num, int) and self.start <= date_num <= self.end
 
     def may_report(self, date_num: object) -> bool:
-        """Whether an article of `date_num` may report on the period: `holds`, and for a day that
-        `closes` a period, up to `CLOSING_DAYS` after it (the quarter ended on 30 December was
-        reported on 18 January)."""
+        """Whether an article of `date_num` may report on the period: `holds`, and for a day or a
+        month that `closes` a period, up to `CLOSING_DAYS` after its last day (the quarter ended on
+        30 December was reported on 18 January)."""
         if not self.closes or not isinstance(date_num, int):
             return self.holds(date_num)
-        named = date_of(self.start) + dt.timedelta(days=1)  # `start` is the day before, for time zones
-        return self.start <= date_num <= date_number((named + dt.timedelta(days=CLOSING_DAYS)).isoformat())
+        return self.start <= date_num <= date_number((self.last_day + dt.timedelta(days=CLOSING_DAYS)).isoformat())
+
+    @property
+    def last_day(self) -> dt.date:
+        """The last day the period names (before the time news takes to report it)."""
+        return date_of(self.end) - dt.timedelta(days=REPORTING_DAYS[self.precision])
 
 
 # How long after the named day, month or year an article may still report it: a day's events
@@ -110,21 +114,25 @@ REPORTING_DAYS = {"day": 3, "month": 10, "year": 45}
 CLOSING_DAYS = 30
 
 
-def question_periods(text: str) -> tuple[Period, ...]:
+def question_periods(text: str, year: int | None = None) -> tuple[Period, ...]:
     """The dates and periods `text` names ("lunedì 23 febbraio 2009", "June 2011", "nel 2007").
 
     A year inside a longer date counts once, as that date. Month names come from dateparser's
     locale data (`languages.calendar_names`); the patterns only say where day, month and year stand.
+    With a `year` (the conversation's), a day named without one ("on 13 October") is a day of it.
     """
     folded = fold(text)
     found: list[Period] = []
     taken: list[tuple[int, int]] = []
-    for pattern, read in _period_patterns():
+    patterns = _period_patterns()
+    if year is not None:
+        patterns += tuple((pattern, functools.partial(read, str(year))) for pattern, read in _yearless_patterns())
+    for pattern, read in patterns:
         for match in pattern.finditer(folded):
             if any(start < match.end() and match.start() < end for start, end in taken):
                 continue
             period = read(match)
-            if period is not None and period.precision == "day":
+            if period is not None and period.precision in ("day", "month"):
                 period = replace(period, closes=_closing_pattern().search(folded, 0, match.start()) is not None)
             if period is not None:
                 found.append(period)
@@ -164,8 +172,8 @@ def _since_pattern() -> re.Pattern[str]:
 
 @functools.cache
 def _closing_pattern() -> re.Pattern[str]:
-    """A period's noun, then a closing word at most two words before the day: "the quarter that
-    closed on", "trimestre chiuso il", "the fiscal year ended"."""
+    """A period's noun, then a closing word at most two words before the day or month: "the
+    quarter that closed on", "trimestre chiuso a fine", "the fiscal year ended"."""
     nouns = _alternatives(w for entry in LANGUAGES.values() for w in entry.period_nouns)
     closing = _alternatives(w for entry in LANGUAGES.values() for w in entry.closing_words)
     return re.compile(rf"\b(?:{nouns})\b(?:\s+\w+){{0,2}}\s+(?:{closing})\b(?:\s+\w+){{0,2}}\s+$")
@@ -178,11 +186,24 @@ def _alternatives(words: Iterable[str]) -> str:
     return "|".join(map(re.escape, unique)) if unique else r"(?!)"
 
 
+@functools.cache
+def _yearless_patterns() -> tuple[tuple[re.Pattern[str], Callable[[str, re.Match[str]], Period | None]], ...]:
+    """A day and month with no year ("13 ottobre", "October 13"), read in a year given apart."""
+    months = "|".join(sorted(calendar_names().months, key=len, reverse=True))
+    return (
+        (
+            re.compile(rf"\b(\d{{1,2}})(?:\.|º|°)?\s+(?:(?:di|de|of)\s+)?({months})\b"),
+            lambda year, m: _day(year, m.group(2), m.group(1)),
+        ),
+        (re.compile(rf"\b({months})\s+(\d{{1,2}})\b"), lambda year, m: _day(year, m.group(1), m.group(2))),
+    )
+
+
 def without_dates(text: str) -> str:
     """`text` folded, with the dates and periods `question_periods` reads blanked out: their
-    numbers ("22 January 2008") are no numbers the text states."""
+    numbers ("22 January 2008", "13 October") are no numbers the text states."""
     folded = fold(text)
-    for pattern, _ in _period_patterns():
+    for pattern, _ in (*_period_patterns(), *_yearless_patterns()):
         folded = pattern.sub(" ", folded)
     return folded
 

@@ -211,7 +211,7 @@ ITALIAN = Language(
         when="quando|da quando|in che anno|in quale anno|a quale anno|che giorno|in che data|quale data|che data|in quale mese",
         where="dove|in quale citta|in quale paese",
         how_many="quanti|quante",
-        how_much="quanto|quanta|quanto costa|a che prezzo|quanto vale|quanto valeva|che valore|quale valore",
+        how_much="quanto|quanta|quanto costa|a che prezzo|a quale prezzo|quanto vale|quanto valeva|che valore|quale valore",
         why="perche|per quale motivo|come mai",
     ),
     part_openers=_phrases(
@@ -315,7 +315,9 @@ ENGLISH = Language(
     titles=_words(
         "ceo cfo coo president chairman chairwoman chief executive officer senator minister secretary governor mayor director mr mrs ms dr sir"
     ),
-    follow_up_words=_words("he she him her his they them their it that this those one ones other next then else also"),
+    follow_up_words=_words(
+        "he she him her his they them their it its that this those one ones other next then else also"
+    ),
     question_words=_kinds(
         who="who|whom|whose",
         when="when|since when|what year|which year|what date|which date|what day|which day|what month|which month",

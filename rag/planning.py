@@ -131,7 +131,9 @@ def analyse_question(
     required = tuple(dict.fromkeys(n for i, n in enumerate(found) if i > 0 or n != first))
     folded = fold(question)
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
-    periods = question_periods(question) + (relative_periods(question, lang, today) if today else ())
+    # "On 13 October", after a conversation about 7 October 2008, is in 2008.
+    year = earlier_periods[0].last_day.year if earlier_periods else None
+    periods = question_periods(question, year) + (relative_periods(question, lang, today) if today else ())
     periods = periods or earlier_periods
     places = _places(folded, required)
     numbers = numbers_in(without_dates(question))
@@ -229,10 +231,16 @@ def _asks(folded: str, lang: str) -> tuple[str, ...]:
     at = {kind: _asked_at(folded, kind_phrases, entry) for kind, kind_phrases in phrases.items()}
     asked = sorted((kind for kind in QUESTION_KINDS if at.get(kind) is not None), key=lambda k: at[k] or 0)
     opening = len(folded) - len(folded.lstrip(_OPENING_MARKS))
-    if asked and asked[0] == "when" and at["when"] == opening and not _asks_itself(folded[opening:], entry):
+    when = at.get("when")
+    # A time clause opens the question ("When did ...?" asks, see `_asks_itself`) or follows what
+    # sets the scene: "Nel settembre 2007, quando ha presentato i nuovi iPod, a quale prezzo ...?"
+    opens_clause = when is not None and (
+        (when == opening and not _asks_itself(folded[when:], entry)) or folded[:when].rstrip().endswith(",")
+    )
+    if asked and asked[0] == "when" and opens_clause:
         # The main clause may ask with a word of no kind: "When Tim Cook took over, which companies ...?"
         main = phrase_pattern(openers(lang))
-        if any(main.match(clause.lstrip(_OPENING_MARKS)) for clause in folded.split(",")[1:]):
+        if any(main.match(clause.lstrip(_OPENING_MARKS)) for clause in folded[when:].split(",")[1:]):
             asked = asked[1:]
     # "How much did Fiat pay?" asks for a sum of money, and so does "What were the prices?", which
     # no other question word asks for; "Which company paid?" and "What did Obama say about the
@@ -365,6 +373,10 @@ def _name_runs(folded: str, required: tuple[str, ...]) -> list[list[tuple[int, s
     return runs
 
 
+ANSWER_NAMES = 2
+"""How many of the answer's first names a follow-up borrows besides its question's (not tuned)."""
+
+
 def standalone_query(question: str, history: History, lang: str) -> tuple[str, str]:
     """A follow-up ("and what did he say next?") resolved with the names of the latest turns, and
     the turn they come from ("" when the question names its own subject or has no history)."""
@@ -374,15 +386,31 @@ def standalone_query(question: str, history: History, lang: str) -> tuple[str, s
     leans_on_history = any(w in follow_up_words for w in map(fold, re.findall(r"\w+", question)))
     if not leans_on_history and len(question.split()) > 6:
         return question, ""
-    for role, text in reversed(list(history)):
+    turns = list(history)
+    for i in reversed(range(len(turns))):
+        role, text = turns[i]
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if role == "user" and found:
-            return f"{question} {' '.join(found)}", text
+            # "Which bank fell most?" is answered with a name ("HBOS, whose shares ...") that "its
+            # shares" in the next question means. After a comma: the question's names stay one
+            # run, so "what did he say?" still asks for the words of the person the user named.
+            answers = [_without_frame(t) for r, t in turns[i + 1 : i + 2] if r == "assistant"]
+            said = [n for t in answers for n in dict.fromkeys(names(t, detect_language(t))) if n not in found]
+            borrowed = " ".join(found) + (", " + " ".join(said[:ANSWER_NAMES]) if said else "")
+            return f"{question} {borrowed}", text
     for _, text in reversed(list(history)):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if found:
             return f"{question} {' '.join(found[:3])}", text
     return question, ""
+
+
+def _without_frame(answer: str) -> str:
+    """An answer without the words that open it in any language ("According to the articles:")."""
+    for entry in LANGUAGES.values():
+        if answer.startswith(entry.answer_frame):
+            return answer[len(entry.answer_frame) :]
+    return answer
 
 
 class HeuristicPlanner:

@@ -114,6 +114,18 @@ def test_a_day_that_closes_a_period_may_be_reported_weeks_later_others_not() -> 
     assert not day.may_report(20061201)
     (month,) = question_periods("Quanti iPod ha venduto Apple nel dicembre 2006?")
     assert month.may_report(20061215) and not month.may_report(20070118)
+    # A month closes a period too: "the quarter that ended in December" is reported in January.
+    (quarter,) = question_periods("Nel trimestre chiuso a fine dicembre 2006, quale utile ha registrato Apple?")
+    assert quarter.closes and quarter.may_report(20070118) and not quarter.may_report(20070201)
+
+
+def test_a_day_without_a_year_is_read_in_the_year_given() -> None:
+    (day,) = question_periods("And how did its shares do on 13 October, when markets rebounded?", 2008)
+    assert (day.start, day.end, day.precision, day.asked) == (20081012, 20081016, "day", True)
+    assert [p.start for p in question_periods("E il 5 marzo?", 2009)] == [20090304]
+    # Without a year given it names nothing; one the question writes wins.
+    assert question_periods("And how did its shares do on 13 October?") == ()
+    assert [p.start for p in question_periods("On 13 October 2009?", 2008)] == [20091012]
 
 
 def test_questions_name_several_periods_or_none() -> None:

@@ -27,8 +27,13 @@ def test_question_analysis_finds_names_and_speaker() -> None:
 def test_a_follow_up_borrows_the_names_of_the_latest_user_turn() -> None:
     history = [("user", "Chi è Yuri Ushakov?"), ("assistant", "Secondo gli articoli: l'assistente di Putin. [1]")]
     assert standalone_query("E cosa ha detto sui territori?", history, "it") == (
-        "E cosa ha detto sui territori? Yuri Ushakov",
+        "E cosa ha detto sui territori? Yuri Ushakov, Putin",
         "Chi è Yuri Ushakov?",
+    )
+    # The answer's names (not the words that open it) follow the question's, apart: whose words
+    # "what did he say" asks for is still the person the user named.
+    assert analyse_question(standalone_query("E cosa ha detto sui territori?", history, "it")[0], "it").speaker == (
+        "Ushakov"
     )
     # "The first one", "the other" lean on the conversation too.
     unveiled = [
@@ -37,6 +42,14 @@ def test_a_follow_up_borrows_the_names_of_the_latest_user_turn() -> None:
     ]
     assert standalone_query("Which airline is due to get the first one, and when?", unveiled, "en")[0].endswith(
         "Boeing"
+    )
+    # "Which bank ...?" is answered with a name: "its shares" in the next question means it.
+    bank = [
+        ("user", "Which FTSE 100 bank saw its shares collapse on 7 October 2008?"),
+        ("assistant", "HBOS, whose shares fell 41.54% to close the session at 94 [1]."),
+    ]
+    assert standalone_query("And how did its shares do next?", bank, "en")[0] == (
+        "And how did its shares do next? FTSE, HBOS"
     )
     # A question naming its own subject, or one with no history, is left alone.
     assert standalone_query("Cosa ha detto Peskov?", history, "it") == ("Cosa ha detto Peskov?", "")
@@ -52,6 +65,10 @@ def test_a_follow_up_keeps_the_conversations_period_as_a_preference() -> None:
         "When is it due to receive the first of those planes?", history, ("it",), deadline=0.0
     )
     assert [(p.start, p.end, p.asked) for p in plan.facts.periods] == [(20070601, 20070710, False)]
+    # A day it names without a year is in the conversation's year, and asked.
+    bank = [("user", "Which FTSE 100 bank collapsed on 7 October 2008?"), ("assistant", "HBOS [1].")]
+    day = HeuristicPlanner().plan("And how did its shares do on 13 October?", bank, ("it",), deadline=0.0)
+    assert [(p.start, p.asked) for p in day.facts.periods] == [(20081012, True)]
     # A follow-up that names its own period keeps it.
     own = HeuristicPlanner().plan("And how many did it order in 2009?", history, ("it",), deadline=0.0)
     assert [p.start for p in own.facts.periods] == [20090101]
@@ -190,6 +207,13 @@ def test_a_language_without_how_many_words_counts_nothing() -> None:
         # Right after a comma that closes a question, "when" opens a relative clause.
         ("How much did the Nikkei fall on 27 October 2008, when it sank to its lowest level?", "en", ("how_much",)),
         ("E quante canzoni risultavano nell'aprile 2008, quando iTunes ha superato Wal-Mart?", "it", ("how_many",)),
+        # A time clause after a comma, then the main clause: "a quale prezzo" asks for money.
+        (
+            "Nel settembre 2007, quando ha presentato i nuovi iPod, a quale prezzo Apple ha tagliato l'iPhone?",
+            "it",
+            ("how_much", "money"),
+        ),
+        ("In 2008, when did Lehman fail?", "en", ("when",)),
         ("Who won the contract, and when?", "en", ("who", "when")),
         ("Who won the contract and when?", "en", ("who", "when")),
         ("Who has led Airbus and since when?", "en", ("who", "when")),
