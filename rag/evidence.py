@@ -180,21 +180,24 @@ def expansion(acronym: str, text: str) -> tuple[str, ...]:
 
 
 _NAME_RUN = re.compile(r"[A-ZÀ-ÖØ-Þ][\w’'-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w’'-]*)*")
+_SENTENCE_OPENING = re.compile(rf"(?:^|[.!?:{_QUOTE_MARKS}])[\s({_QUOTE_MARKS}]*$")
 
 
 def names_someone_else(facts: QuestionFacts, cand: Candidate) -> bool:
     """Whether the sentence names a person or an organisation the question does not: what answers
     "who". A country, a title ("CEO") or what the question's acronym stands for is no one else;
-    nor is a capitalised first word that the passage does not repeat ("Inizialmente")."""
+    nor is a capitalised word that opens a sentence and that the passage does not repeat
+    ("Inizialmente")."""
     text = cand.text
     lang = str(cand.doc.metadata.get("lang", "")) or facts.lang
     titles = language(lang).titles
     found = set(names(text, lang))
     theirs = {word for name in facts.names for word in expansion(name, text)}
-    opening = len(text) - len(text.lstrip(_QUOTE_MARKS + " ("))
     for run in _NAME_RUN.finditer(text):
         run_words = run.group().split()
-        if run.start() == opening and cand.doc.page_content.count(run_words[0]) < 2:
+        # Capitalised as a sentence's first word ("Inizialmente", "“Tuttavia" inside a quotation).
+        opens = _SENTENCE_OPENING.search(text, 0, run.start()) is not None
+        if opens and cand.doc.page_content.count(run_words[0]) < 2:
             run_words = run_words[1:]
         run_names = [w for w in run_words if w in found]
         if not run_names or place_named(" ".join(run_names)):

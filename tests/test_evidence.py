@@ -248,6 +248,9 @@ def test_who_is_answered_by_a_sentence_naming_someone_the_question_does_not(mode
     facts = analyse_question("Chi ha preso il posto di Rick Wagoner alla guida di General Motors?", "it")
     leaving = passage("Il CEO di General Motors Rick Wagoner lascerà la guida della società entro marzo.")
     assert scorer.why_unanswerable(facts, [leaving]) == "the passage that answers names no one the question does not"
+    # A word capitalised because it opens a sentence, here inside a quotation, is no one either.
+    quoted = passage("Rick Wagoner lascia la guida di General Motors e ha detto: “Tuttavia resto nel consiglio”.")
+    assert scorer.why_unanswerable(facts, [quoted]) == "the passage that answers names no one the question does not"
     successor = passage("Fritz Henderson ha preso il posto di Rick Wagoner alla guida di General Motors.")
     assert scorer.why_unanswerable(facts, [successor]) == ""
     # A country, or the words the question's acronym stands for, is no one else.
