@@ -484,9 +484,10 @@ def _lexical(facts: QuestionFacts, text: str, lang: str) -> float:
 
 
 def _names(facts: QuestionFacts, text: str) -> float:
-    if not facts.names:
+    also = 1 if facts.first_name and mentions(facts.first_name, text) else 0
+    if not facts.names and not also:
         return 0.0
-    return len(names_present(facts, text)) / len(facts.names)
+    return (len(names_present(facts, text)) + also) / (len(facts.names) + also)
 
 
 def _fits(facts: QuestionFacts, text: str, lang: str) -> float:

@@ -78,6 +78,9 @@ class QuestionFacts:
     counted: str | None = None  # what "how many X" counts: X, folded ("quante copie" -> "copie")
     places: tuple[Place, ...] = ()  # countries among `names` ("Japan"), with their names in every table language
     numbers: frozenset[str] = frozenset()  # the numbers the whole question states ("787"): none is its answer
+    # A capitalised first word that may be a name ("Boeing had counted on ..."), or an imperative
+    # ("Describe ..."): it counts where a sentence names it, and is never missing.
+    first_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ def analyse_question(
     # The first word is capitalised anyway ("Describe ..."); it is a name only if it recurs.
     first = question.lstrip(' ¿¡"“«(').split(" ", 1)[0]
     required = tuple(dict.fromkeys(n for i, n in enumerate(found) if i > 0 or n != first))
+    first_name = first if found[:1] == [first] and first not in required else None
     folded = fold(question)
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
     # "On 13 October", after a conversation about 7 October 2008, is in 2008.
@@ -165,6 +169,7 @@ def analyse_question(
         counted=_counted(folded, lang),
         places=places,
         numbers=numbers,
+        first_name=first_name,
     )
 
 

@@ -128,6 +128,17 @@ def test_the_gate_says_why_passages_cannot_answer(model_cache: Path) -> None:
     assert scorer.why_unanswerable(analyse_question("Cosa ha detto Ushakov?", "it"), []) == "no passages retrieved"
 
 
+def test_a_capitalised_first_word_counts_where_a_sentence_names_it(model_cache: Path) -> None:
+    scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
+    facts = analyse_question("Boeing had counted on the tanker contract: how many jobs did it promise?", "en")
+    jobs = passage("Boeing aveva promesso 44.000 posti di lavoro presso 300 fornitori.")
+    other = passage("Northrop aveva promesso 25.000 posti di lavoro presso 200 fornitori.")
+    assert [c.names for c in scorer.candidates(facts, [jobs])] == [1.0]
+    assert [c.names for c in scorer.candidates(facts, [other])] == [0.0]
+    # It is never missing: "Describe ..." does not abstain for want of "Describe".
+    assert "do not mention" not in scorer.why_unanswerable(analyse_question("Describe the tanker jobs", "en"), [jobs])
+
+
 def test_a_country_counts_as_named_in_the_articles_language(model_cache: Path) -> None:
     scorer = EvidenceScorer(shared_embeddings(cache_dir=model_cache))
     recession = passage("Il Giappone è entrato in recessione: l'economia si è contratta dello 0,4%.")

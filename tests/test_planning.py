@@ -21,6 +21,11 @@ def test_question_analysis_finds_names_and_speaker() -> None:
     assert facts.names == ("Yuri", "Ushakov", "Donbas")
     assert facts.speaker == "Ushakov"
     assert analyse_question("Describe the talks", "en").names == ()
+    # A capitalised first word may be a name or an imperative: it is kept apart, never required.
+    assert analyse_question("Describe the talks", "en").first_name == "Describe"
+    boeing = analyse_question("Boeing had counted on the tanker contract: how many jobs did it promise?", "en")
+    assert (boeing.names, boeing.first_name) == ((), "Boeing")
+    assert analyse_question("What did Putin say?", "en").first_name is None
     assert analyse_question("Chi è Dmitriev?", "it").speaker is None
 
 
