@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.languages import all_abbreviations
+from rag.languages import is_abbreviation
 from rag.loading import LoadedDocument, Segment
 
 _CLOSING_OF = {"“": "”", "«": "»"}
@@ -64,9 +64,7 @@ def _ends_with_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
     word = re.search(r"([\w.]+)$", text[sentence_start:dot])
     if not word:
         return False
-    token = word.group(1)
-    # A lone capital is an initial ("J. D. Vance"); sentences rarely end in one.
-    return token.lower() in all_abbreviations() or (len(token) == 1 and token.isupper())
+    return is_abbreviation(word.group(1))
 
 
 def _inside_quotation(text: str, sentence_start: int, cut: int) -> bool:

@@ -105,7 +105,7 @@ class Period:
 # How long after the named day, month or year an article may still report it: a day's events
 # are written up within days, a month's within its next weeks, a year's results early next year
 # (the 2005 losses of news_qa_dev's GM question were published on 2006-01-27). Not tuned.
-REPORTING_DAYS = {"day": 3, "month": 10, "year": 45}
+REPORTING_DAYS = {"day": 3, "week": 3, "month": 10, "year": 45}
 # How long after a day that closes a period (`Period.closes`) its results may be reported:
 # quarterly results come out within weeks (Apple's quarter ended on 30 December 2006 was reported
 # on 18 January 2007). Chosen when every named day got it: 45 let a stock-market day asked without
@@ -192,18 +192,22 @@ def _yearless_patterns() -> tuple[tuple[re.Pattern[str], Callable[[str, re.Match
     months = "|".join(sorted(calendar_names().months, key=len, reverse=True))
     return (
         (
-            re.compile(rf"\b(\d{{1,2}})(?:\.|º|°)?\s+(?:(?:di|de|of)\s+)?({months})\b"),
+            re.compile(rf"\b(\d{{1,2}})(?:\.|º|°)?\s+(?:(?:di|de|of)\s+)?({months})\b(?!,?\s+{YEAR}\b)"),
             lambda year, m: _day(year, m.group(2), m.group(1)),
         ),
-        (re.compile(rf"\b({months})\s+(\d{{1,2}})\b"), lambda year, m: _day(year, m.group(1), m.group(2))),
+        (
+            re.compile(rf"\b({months})\s+(\d{{1,2}})\b(?!,?\s+{YEAR}\b)"),
+            lambda year, m: _day(year, m.group(1), m.group(2)),
+        ),
     )
 
 
-def without_dates(text: str) -> str:
-    """`text` folded, with the dates and periods `question_periods` reads blanked out: their
-    numbers ("22 January 2008", "13 October") are no numbers the text states."""
+def without_dates(text: str, year: int | None = None) -> str:
+    """`text` folded, with the dates and periods `question_periods(text, year)` reads blanked out:
+    their numbers ("22 January 2008", "13 October") are no numbers the text states."""
     folded = fold(text)
-    for pattern, _ in (*_period_patterns(), *_yearless_patterns()):
+    yearless = _yearless_patterns() if year is not None else ()
+    for pattern, _ in (*_period_patterns(), *yearless):
         folded = pattern.sub(" ", folded)
     return folded
 
@@ -257,7 +261,7 @@ def _day_of(named: dt.date) -> Period:
 
 def _week_of(named: dt.date) -> Period:
     monday = named - dt.timedelta(days=named.weekday())
-    return _period(monday, monday + dt.timedelta(days=6 + REPORTING_DAYS["day"]), "week")
+    return _period(monday, monday + dt.timedelta(days=6 + REPORTING_DAYS["week"]), "week")
 
 
 def _month_of(named: dt.date) -> Period:

@@ -39,11 +39,12 @@ from rag.language import (
     name_key,
     names,
     place_named,
+    proper_names,
     stem,
     stems,
     words,
 )
-from rag.languages import MONEY, language, speech_pattern
+from rag.languages import MONEY, all_titles, speech_pattern
 from rag.planning import QuestionFacts
 
 _QUOTE_MARKS = '“”«»„"'
@@ -163,48 +164,40 @@ def mentions(name: str, text: str) -> bool:
     return False
 
 
-_CAPITALISED_RUN = re.compile(r"\b[A-ZÀ-ÖØ-Þ]\w*(?:\s+[A-ZÀ-ÖØ-Þ]\w*)+")
+# A run of capitalised words, as one name or a name and the word before it ("Il Government ...").
+_NAME_RUN = re.compile(r"[A-ZÀ-ÖØ-Þ][\w’'-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w’'-]*)*")
 
 
 def expansion(acronym: str, text: str) -> tuple[str, ...]:
     """The capitalised words of `text` whose initials spell `acronym` ("All Nippon Airways" for
-    "ANA"), or () when `acronym` is none (all capitals, 2 to 5 letters) or `text` does not spell it."""
-    if not (2 <= len(acronym) <= 5 and acronym.isalpha() and acronym.isupper()):
+    "ANA"): a whole run of capitalised words, or all of it but the word that opens it ("Il
+    Government Accountability Office"); () when `acronym` is none (3 to 5 capitals: shorter
+    ones are never names) or `text` does not spell it."""
+    if not (3 <= len(acronym) <= 5 and acronym.isalpha() and acronym.isupper()):
         return ()
-    for run in _CAPITALISED_RUN.finditer(text):
+    for run in _NAME_RUN.finditer(text):
         run_words = run.group().split()
-        at = "".join(w[0] for w in run_words).find(acronym)
-        if at >= 0:
-            return tuple(run_words[at : at + len(acronym)])
+        for words_ in (run_words, run_words[1:]):
+            if "".join(w[0] for w in words_) == acronym:
+                return tuple(words_)
     return ()
-
-
-_NAME_RUN = re.compile(r"[A-ZÀ-ÖØ-Þ][\w’'-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w’'-]*)*")
-_SENTENCE_OPENING = re.compile(rf"(?:^|[.!?:{_QUOTE_MARKS}])[\s({_QUOTE_MARKS}]*$")
 
 
 def names_someone_else(facts: QuestionFacts, cand: Candidate) -> bool:
     """Whether the sentence names a person or an organisation the question does not: what answers
     "who". A country, a title ("CEO") or what the question's acronym stands for is no one else;
-    nor is a capitalised word that opens a sentence and that the passage does not repeat
-    ("Inizialmente")."""
+    nor is a word capitalised because it opens a sentence, unless the passage names it again."""
     text = cand.text
     lang = str(cand.doc.metadata.get("lang", "")) or facts.lang
-    titles = language(lang).titles
-    found = set(names(text, lang))
+    proper = set(proper_names(text, lang, context=cand.doc.page_content))
     theirs = {word for name in facts.names for word in expansion(name, text)}
     for run in _NAME_RUN.finditer(text):
-        run_words = run.group().split()
-        # Capitalised as a sentence's first word ("Inizialmente", "“Tuttavia" inside a quotation).
-        opens = _SENTENCE_OPENING.search(text, 0, run.start()) is not None
-        if opens and cand.doc.page_content.count(run_words[0]) < 2:
-            run_words = run_words[1:]
-        run_names = [w for w in run_words if w in found]
+        run_names = [n for n in names(run.group(), lang) if n in proper]
         if not run_names or place_named(" ".join(run_names)):
             continue
         if any(
-            fold_word(w) not in titles and w not in theirs and not any(mentions(n, w) for n in facts.names)
-            for w in run_names
+            fold_word(n) not in all_titles() and n not in theirs and not any(mentions(q, n) for q in facts.names)
+            for n in run_names
         ):
             return True
     return False
@@ -371,7 +364,7 @@ class EvidenceScorer:
                         cand,
                         dense=float(similarity),
                         lexical=_lexical(facts, cand.text, lang),
-                        names=_names(facts, cand.text),
+                        names=_names(facts, cand.text, lang),
                         fits=_fits(facts, cand.text, lang),
                         closeness=(float(similarity) - low) / (high - low) if high > low else 1.0,
                         published_then=any(p.holds(cand.doc.metadata.get("date_num")) for p in facts.periods),
@@ -440,8 +433,10 @@ class EvidenceScorer:
             c.fits >= 1 and evidence(c) >= self.quote_floor for c in (then if dated else candidates)
         ):
             return f"no passage that answers holds what is asked ({', '.join(measured)})"
-        # "Who took over?" is not answered by a sentence about the one who left, naming no one else.
-        if facts.asks == ("who",) and not facts.speaker and not names_someone_else(facts, best):
+        # "Who took over?" is not answered by a sentence about the one who left, naming no one else;
+        # "Who is Dmitriev?", whose words are all names, asks what he is.
+        identity = {word for word, _ in facts.terms} <= {fold(n) for n in facts.names}
+        if facts.asks == ("who",) and not facts.speaker and not identity and not names_someone_else(facts, best):
             return "the passage that answers names no one the question does not"
         return ""
 
@@ -483,8 +478,9 @@ def _lexical(facts: QuestionFacts, text: str, lang: str) -> float:
     return min(1.0, max(word_overlap, gram_overlap))
 
 
-def _names(facts: QuestionFacts, text: str) -> float:
-    also = 1 if facts.first_name and mentions(facts.first_name, text) else 0
+def _names(facts: QuestionFacts, text: str, lang: str) -> float:
+    first = facts.first_name
+    also = 1 if first and any(mentions(first, name) for name in names(text, lang)) else 0
     if not facts.names and not also:
         return 0.0
     return (len(names_present(facts, text)) + also) / (len(facts.names) + also)

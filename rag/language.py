@@ -30,6 +30,7 @@ from rag.languages import (
     dropped_words,
     fold,
     fold_apostrophes,
+    is_abbreviation,
     language,
     place_names,
 )
@@ -197,6 +198,37 @@ def names(text: str, lang: str) -> list[str]:
     determiner, or after a determiner and one lower-case adjective ("die Regierung", "der neue
     Vertrag"), or with a common-noun ending ("Verhandlung") is no name.
     """
+    return [name for _, name in _name_matches(text, lang)]
+
+
+def proper_names(text: str, lang: str, context: str | None = None) -> list[str]:
+    """`names`, less a word capitalised only because it opens a sentence ("Inizialmente", "...
+    futuro. Tuttavia, ...") unless `context` (by default `text`) names it again."""
+    context = text if context is None else context
+    return [
+        name
+        for match, name in _name_matches(text, lang)
+        if not _opens_sentence(text, match.start()) or len(re.findall(rf"\b{re.escape(name)}\b", context)) > 1
+    ]
+
+
+def _opens_sentence(text: str, at: int) -> bool:
+    """Whether the word at `at` opens a sentence: it opens `text`, or a quotation after a colon
+    ('ha detto: “Lascio'), or follows a full stop, question or exclamation mark that no
+    abbreviation or initial ends ("Mr. Henderson" opens none)."""
+    before = text[:at].rstrip(' \t\n"“«„(')
+    if not before:
+        return True
+    if before.endswith(":") and any(mark in text[len(before) : at] for mark in '"“«„'):
+        return True
+    before = before.rstrip('"”»)')  # 'futuro.” Tuttavia'
+    if not before or before[-1] not in ".!?…":
+        return False
+    token = re.search(r"([\w.]+)$", before[:-1])
+    return before[-1] != "." or not (token and is_abbreviation(token.group(1)))
+
+
+def _name_matches(text: str, lang: str) -> list[tuple[re.Match[str], str]]:
     entry = language(lang)
     stopwords = dropped_words(lang)
     found = []
@@ -220,7 +252,7 @@ def names(text: str, lang: str) -> list[str]:
             )
         ):
             continue
-        found.append(name)
+        found.append((match, name))
     return found
 
 

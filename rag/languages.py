@@ -96,7 +96,7 @@ class Language:
     :param noun_endings: endings of capitalised common nouns (used with `capitalises_nouns`).
     :param titles: titles and ranks written capitalised before a name ("CEO", "President"): they
         name nobody, so a sentence that holds only them and names the question already gives no
-        "who" answer.
+        "who" answer. Words of three letters or more: shorter ones are never names.
     :param place_aliases: common names of countries that CLDR's standard names miss, folded, to
         their two-letter code ("usa": "US"); see `place_names`.
     """
@@ -203,7 +203,7 @@ ITALIAN = Language(
         "sostenuto",
     ),
     titles=_words(
-        "ceo cfo coo ad presidente ministro senatore sindaco governatore direttore amministratore segretario dott sig"
+        "ceo cfo coo presidente ministro senatore sindaco governatore direttore amministratore segretario dott sig"
     ),
     follow_up_words=_words("lui lei loro esso essa suo sua questo quello dopo anche ancora"),
     question_words=_kinds(
@@ -313,7 +313,7 @@ ENGLISH = Language(
         "comment",
     ),
     titles=_words(
-        "ceo cfo coo president chairman chairwoman chief executive officer senator minister secretary governor mayor director mr mrs ms dr sir"
+        "ceo cfo coo president chairman chairwoman chief executive officer senator minister prime secretary governor mayor director mrs sir"
     ),
     follow_up_words=_words(
         "he she him her his they them their it its that this those one ones other next then else also"
@@ -389,7 +389,7 @@ FRENCH = Language(
         r"explique",
     ),
     say_words=("dit", "dire", "declare", "affirme", "pense", "explique", "estime"),
-    titles=_words("pdg ceo président ministre sénateur maire directeur secrétaire m mme"),
+    titles=_words("pdg ceo président ministre sénateur maire directeur secrétaire mme"),
     follow_up_words=_words("il elle ils elles lui leur son sa ses cela ceci ensuite aussi encore"),
     question_words=_kinds(
         who="qui",
@@ -459,7 +459,7 @@ SPANISH = Language(
         r"según",
     ),
     say_words=("dijo", "dicho", "decir", "declarado", "afirmado", "piensa", "opina", "explico"),
-    titles=_words("ceo presidente ministro senador alcalde director secretario sr sra"),
+    titles=_words("ceo presidente ministro senador alcalde director secretario sra"),
     follow_up_words=_words("él ella ellos ellas su sus eso esto luego también después"),
     question_words=_kinds(
         who="quien|quienes",
@@ -605,7 +605,7 @@ PORTUGUESE = Language(
     abbreviations=_words("sr sra dr dra etc pág núm"),
     speech_verbs=(r"(?:disse|afirmou|declarou|explicou|acrescentou)", r"segundo"),
     say_words=("disse", "dizer", "afirmou", "declarou", "pensa"),
-    titles=_words("ceo presidente ministro senador prefeito diretor secretário sr sra"),
+    titles=_words("ceo presidente ministro senador prefeito diretor secretário sra"),
     follow_up_words=_words("ele ela eles elas seu sua isso depois também"),
     question_words=_kinds(
         who="quem",
@@ -679,6 +679,18 @@ def source_headings_pattern() -> re.Pattern[str]:
 def all_abbreviations() -> frozenset[str]:
     """Every language's abbreviations: sentence splitting does not know the text's language."""
     return frozenset().union(*(entry.abbreviations for entry in LANGUAGES.values()))
+
+
+def is_abbreviation(token: str) -> bool:
+    """Whether a full stop after `token` ends no sentence: an abbreviation of any table language, or
+    an initial ("J. D. Vance")."""
+    return token.lower() in all_abbreviations() or (len(token) == 1 and token.isupper())
+
+
+@functools.cache
+def all_titles() -> frozenset[str]:
+    """Every language's titles: news in one language writes another's ("Chief Executive Officer")."""
+    return frozenset().union(*(entry.titles for entry in LANGUAGES.values()))
 
 
 @functools.cache

@@ -42,6 +42,7 @@ from rag.language import (
     numbers_in,
     phrase_pattern,
     place_named,
+    proper_names,
     stem,
     stems,
 )
@@ -140,7 +141,7 @@ def analyse_question(
     periods = question_periods(question, year) + (relative_periods(question, lang, today) if today else ())
     periods = periods or earlier_periods
     places = _places(folded, required)
-    numbers = numbers_in(without_dates(question))
+    numbers = numbers_in(without_dates(question, year))
     # A part keeps the whole question's names, and its dates when it names none.
     parts = (
         tuple(
@@ -237,10 +238,13 @@ def _asks(folded: str, lang: str) -> tuple[str, ...]:
     asked = sorted((kind for kind in QUESTION_KINDS if at.get(kind) is not None), key=lambda k: at[k] or 0)
     opening = len(folded) - len(folded.lstrip(_OPENING_MARKS))
     when = at.get("when")
-    # A time clause opens the question ("When did ...?" asks, see `_asks_itself`) or follows what
-    # sets the scene: "Nel settembre 2007, quando ha presentato i nuovi iPod, a quale prezzo ...?"
+    after_comma = when is not None and folded[:when].rstrip().endswith(",")
+    # A time clause opens the question or follows a comma, unless its verb follows the question
+    # word ("When did ...?", `_asks_itself`); after a date that sets the scene, whatever its verb:
+    # "Nel settembre 2007, quando ha presentato i nuovi iPod, a quale prezzo ...?"
+    scene_set = after_comma and bool(question_periods(folded[:when]))
     opens_clause = when is not None and (
-        (when == opening and not _asks_itself(folded[when:], entry)) or folded[:when].rstrip().endswith(",")
+        scene_set or ((when == opening or after_comma) and not _asks_itself(folded[when:], entry))
     )
     if asked and asked[0] == "when" and opens_clause:
         # The main clause may ask with a word of no kind: "When Tim Cook took over, which companies ...?"
@@ -392,17 +396,17 @@ def standalone_query(question: str, history: History, lang: str) -> tuple[str, s
     if not leans_on_history and len(question.split()) > 6:
         return question, ""
     turns = list(history)
-    for i in reversed(range(len(turns))):
-        role, text = turns[i]
+    # "Which bank fell most?" is answered with a name ("HBOS, whose shares ...") that "its shares"
+    # in the next question means: the latest answer's first names are borrowed too.
+    latest = turns[-1][1] if turns and turns[-1][0] == "assistant" else ""
+    answer_names = _answer_names(latest)
+    for role, text in reversed(turns):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if role == "user" and found:
-            # "Which bank fell most?" is answered with a name ("HBOS, whose shares ...") that "its
-            # shares" in the next question means. After a comma: the question's names stay one
-            # run, so "what did he say?" still asks for the words of the person the user named.
-            answers = [_without_frame(t) for r, t in turns[i + 1 : i + 2] if r == "assistant"]
-            said = [n for t in answers for n in dict.fromkeys(names(t, detect_language(t))) if n not in found]
-            borrowed = " ".join(found) + (", " + " ".join(said[:ANSWER_NAMES]) if said else "")
-            return f"{question} {borrowed}", text
+            # After a comma: the question's names stay one run, so "what did he say?" still asks
+            # for the words of the person the user named.
+            said = [n for n in answer_names if n not in found][:ANSWER_NAMES]
+            return f"{question} {' '.join(found)}" + (f", {' '.join(said)}" if said else ""), text
     for _, text in reversed(list(history)):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if found:
@@ -410,12 +414,15 @@ def standalone_query(question: str, history: History, lang: str) -> tuple[str, s
     return question, ""
 
 
-def _without_frame(answer: str) -> str:
-    """An answer without the words that open it in any language ("According to the articles:")."""
+def _answer_names(answer: str) -> list[str]:
+    """The names of an earlier answer. One that quotes the articles ("According to the articles:
+    Inizialmente ...") has sentence openers capitalised that name nobody; a short answer of the
+    user's own history ("HBOS, whose shares ...") opens with the name it gives."""
+    lang = detect_language(answer)
     for entry in LANGUAGES.values():
-        if answer.startswith(entry.answer_frame):
-            return answer[len(entry.answer_frame) :]
-    return answer
+        if entry.answer_frame and answer.startswith(entry.answer_frame):
+            return list(dict.fromkeys(proper_names(answer[len(entry.answer_frame) :], lang)))
+    return list(dict.fromkeys(names(answer, lang)))
 
 
 class HeuristicPlanner:

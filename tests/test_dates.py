@@ -14,6 +14,7 @@ from rag.dates import (
     publication_date,
     question_periods,
     relative_periods,
+    without_dates,
 )
 
 
@@ -123,9 +124,12 @@ def test_a_day_without_a_year_is_read_in_the_year_given() -> None:
     (day,) = question_periods("And how did its shares do on 13 October, when markets rebounded?", 2008)
     assert (day.start, day.end, day.precision, day.asked) == (20081012, 20081016, "day", True)
     assert [p.start for p in question_periods("E il 5 marzo?", 2009)] == [20090304]
-    # Without a year given it names nothing; one the question writes wins.
+    # Without a year given it names nothing; one the question writes wins, also after a comma.
     assert question_periods("And how did its shares do on 13 October?") == ()
     assert [p.start for p in question_periods("On 13 October 2009?", 2008)] == [20091012]
+    assert [p.start for p in question_periods("On 13 October, 2009?", 2008)] == [20090101]
+    # Its numbers are no numbers the question states only where it is read as a date.
+    assert "13" in without_dates("On 13 October?") and "13" not in without_dates("On 13 October?", 2008)
 
 
 def test_questions_name_several_periods_or_none() -> None:

@@ -34,8 +34,9 @@ def test_an_acronym_is_mentioned_by_the_words_it_stands_for() -> None:
     assert expansion("ANA", "Il volo di All Nippon Airways è partito.") == ("All", "Nippon", "Airways")
     assert mentions("GAO", "Il Government Accountability Office ha chiesto una nuova gara.")
     assert not mentions("GAO", "Il Government Office ha chiesto una nuova gara.")
-    # Only a word in capitals is an acronym.
+    # Only a word in capitals is an acronym, and it spells a whole run of capitalised words.
     assert expansion("Ana", "Il volo di All Nippon Airways è partito.") == ()
+    assert not mentions("FTC", "Boeing Wins Air Force Tanker Contract")
 
 
 def test_speaker_detection() -> None:
@@ -135,8 +136,10 @@ def test_a_capitalised_first_word_counts_where_a_sentence_names_it(model_cache: 
     other = passage("Northrop aveva promesso 25.000 posti di lavoro presso 200 fornitori.")
     assert [c.names for c in scorer.candidates(facts, [jobs])] == [1.0]
     assert [c.names for c in scorer.candidates(facts, [other])] == [0.0]
-    # It is never missing: "Describe ..." does not abstain for want of "Describe".
-    assert "do not mention" not in scorer.why_unanswerable(analyse_question("Describe the tanker jobs", "en"), [jobs])
+    # It counts as a name only: "Describe ..." is not found in "described".
+    describe = analyse_question("Describe the tanker jobs", "en")
+    described = passage("The report described 44,000 tanker jobs at 300 suppliers.", "en")
+    assert [c.names for c in scorer.candidates(describe, [described])] == [0.0]
 
 
 def test_a_country_counts_as_named_in_the_articles_language(model_cache: Path) -> None:
@@ -259,9 +262,15 @@ def test_who_is_answered_by_a_sentence_naming_someone_the_question_does_not(mode
     facts = analyse_question("Chi ha preso il posto di Rick Wagoner alla guida di General Motors?", "it")
     leaving = passage("Il CEO di General Motors Rick Wagoner lascerà la guida della società entro marzo.")
     assert scorer.why_unanswerable(facts, [leaving]) == "the passage that answers names no one the question does not"
-    # A word capitalised because it opens a sentence, here inside a quotation, is no one either.
+    # A word capitalised because it opens a sentence, here a quotation, is no one either.
     quoted = passage("Rick Wagoner lascia la guida di General Motors e ha detto: “Tuttavia resto nel consiglio”.")
     assert scorer.why_unanswerable(facts, [quoted]) == "the passage that answers names no one the question does not"
+    # "Who is Rick Wagoner?" asks what he is: its words are all names.
+    assert scorer.why_unanswerable(analyse_question("Chi è Rick Wagoner?", "it"), [leaving]) == ""
+    # A possessive names someone too.
+    english = analyse_question("Who replaced Rick Wagoner at General Motors?", "en")
+    board = passage("The board approved Henderson's appointment to replace Rick Wagoner at General Motors.", "en")
+    assert scorer.why_unanswerable(english, [board]) == ""
     successor = passage("Fritz Henderson ha preso il posto di Rick Wagoner alla guida di General Motors.")
     assert scorer.why_unanswerable(facts, [successor]) == ""
     # A country, or the words the question's acronym stands for, is no one else.

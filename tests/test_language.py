@@ -15,6 +15,7 @@ from rag.language import (
     name_key,
     name_keys,
     place_named,
+    proper_names,
     stem,
     stems,
 )
@@ -144,3 +145,21 @@ def test_a_country_has_its_names_in_every_table_language() -> None:
     # Common names CLDR's standard ones miss come from the table; pseudo-regions are none.
     assert place_named("Turkey") is not None and place_named("Côte d'Ivoire") is not None
     assert place_named("Pseudo-Accents") is None and place_named("Ushakov") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # A word capitalised because it opens a sentence names no one, unless the text repeats it.
+        ("Inizialmente la Fiat nominerà tre membri.", ["Fiat"]),
+        ("Il futuro è incerto. Tuttavia Fiat resta.", ["Fiat"]),
+        ("Ha detto: “Tuttavia Fiat resta”.", ["Fiat"]),
+        ("Fiat compra. Poi Fiat vende.", ["Fiat", "Fiat"]),
+        # An abbreviation or an initial ends no sentence; a quoted name mid-sentence is a name.
+        ("Mr. Henderson took over from Rick Wagoner.", ["Henderson", "Rick", "Wagoner"]),
+        ("The order was signed by J. Smith.", ["Smith"]),
+        ("Il posto è andato a “Henderson” ieri.", ["Henderson"]),
+    ],
+)
+def test_proper_names_leave_out_sentence_openers(text: str, found: list[str]) -> None:
+    assert proper_names(text, "it" if " il " in f" {text.lower()} " else "en") == found

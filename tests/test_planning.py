@@ -56,6 +56,14 @@ def test_a_follow_up_borrows_the_names_of_the_latest_user_turn() -> None:
     assert standalone_query("And how did its shares do next?", bank, "en")[0] == (
         "And how did its shares do next? FTSE, HBOS"
     )
+    # The latest answer; of a quoted one, not the words capitalised because they open a sentence.
+    rose = [*bank, ("user", "And which one rose?"), ("assistant", "Lloyds TSB [1].")]
+    assert standalone_query("And how did its shares do next?", rose, "en")[0].endswith("FTSE, Lloyds TSB")
+    quoted = [
+        ("user", "Chi è Yuri Ushakov?"),
+        ("assistant", "Secondo gli articoli: Inizialmente il Cremlino tace. [1]"),
+    ]
+    assert standalone_query("E cosa ha detto?", quoted, "it")[0] == "E cosa ha detto? Yuri Ushakov, Cremlino"
     # A question naming its own subject, or one with no history, is left alone.
     assert standalone_query("Cosa ha detto Peskov?", history, "it") == ("Cosa ha detto Peskov?", "")
     assert standalone_query("E cosa ha detto sui territori?", [], "it") == ("E cosa ha detto sui territori?", "")
@@ -219,6 +227,8 @@ def test_a_language_without_how_many_words_counts_nothing() -> None:
             ("how_much", "money"),
         ),
         ("In 2008, when did Lehman fail?", "en", ("when",)),
+        # After a comma with no date before it, a "when" with its verb right after still asks.
+        ("According to Boeing, when will the 787 fly, how many orders does it have?", "en", ("when", "how_many")),
         ("Who won the contract, and when?", "en", ("who", "when")),
         ("Who won the contract and when?", "en", ("who", "when")),
         ("Who has led Airbus and since when?", "en", ("who", "when")),
