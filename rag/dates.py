@@ -145,14 +145,15 @@ def question_periods(text: str, year: int | None = None) -> tuple[Period, ...]:
 @functools.cache
 def _period_patterns() -> tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], Period | None]], ...]:
     """Most specific first: a day ("23 febbraio 2009", "March 01, 2008"), a month, a year."""
-    months = "|".join(sorted(calendar_names().months, key=len, reverse=True))
+    months = _month_names()
     year = rf"({YEAR})"
+    day_first, month_first = _DAY_FIRST.format(months=months), _MONTH_FIRST.format(months=months)
     return (
         (
-            re.compile(rf"\b(\d{{1,2}})(?:\.|º|°)?\s+(?:(?:di|de|of)\s+)?({months})\s+(?:(?:de|del|of)\s+)?{year}\b"),
+            re.compile(rf"{day_first}\s+(?:(?:de|del|of)\s+)?{year}\b"),
             lambda m: _day(m.group(3), m.group(2), m.group(1)),
         ),
-        (re.compile(rf"\b({months})\s+(\d{{1,2}}),?\s+{year}\b"), lambda m: _day(m.group(3), m.group(1), m.group(2))),
+        (re.compile(rf"{month_first},?\s+{year}\b"), lambda m: _day(m.group(3), m.group(1), m.group(2))),
         (re.compile(rf"\b({months})\s+(?:(?:de|del|of)\s+)?{year}\b"), lambda m: _month(m.group(2), m.group(1))),
         (re.compile(rf"\b{year}\b"), lambda m: _year(m.group(), asked=_year_asked(m))),
     )
@@ -189,17 +190,26 @@ def _alternatives(words: Iterable[str]) -> str:
 @functools.cache
 def _yearless_patterns() -> tuple[tuple[re.Pattern[str], Callable[[str, re.Match[str]], Period | None]], ...]:
     """A day and month with no year ("13 ottobre", "October 13"), read in a year given apart."""
-    months = "|".join(sorted(calendar_names().months, key=len, reverse=True))
+    months = _month_names()
+    no_year = rf"\b(?!,?\s+{YEAR}\b)"
     return (
         (
-            re.compile(rf"\b(\d{{1,2}})(?:\.|º|°)?\s+(?:(?:di|de|of)\s+)?({months})\b(?!,?\s+{YEAR}\b)"),
+            re.compile(_DAY_FIRST.format(months=months) + no_year),
             lambda year, m: _day(year, m.group(2), m.group(1)),
         ),
-        (
-            re.compile(rf"\b({months})\s+(\d{{1,2}})\b(?!,?\s+{YEAR}\b)"),
-            lambda year, m: _day(year, m.group(1), m.group(2)),
-        ),
+        (re.compile(_MONTH_FIRST.format(months=months) + no_year), lambda year, m: _day(year, m.group(1), m.group(2))),
     )
+
+
+# A day and its month, either way round ("23 febbraio", "3. Dezember", "March 01"): the patterns
+# with a year and without one both start with these.
+_DAY_FIRST = r"\b(\d{{1,2}})(?:\.|º|°)?\s+(?:(?:di|de|of)\s+)?({months})"
+_MONTH_FIRST = r"\b({months})\s+(\d{{1,2}})"
+
+
+@functools.cache
+def _month_names() -> str:
+    return "|".join(sorted(calendar_names().months, key=len, reverse=True))
 
 
 def without_dates(text: str, year: int | None = None) -> str:

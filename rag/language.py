@@ -216,7 +216,7 @@ def _opens_sentence(text: str, at: int) -> bool:
     """Whether the word at `at` opens a sentence: it opens `text`, or a quotation after a colon
     ('ha detto: “Lascio'), or follows a full stop, question or exclamation mark that no
     abbreviation or initial ends ("Mr. Henderson" opens none)."""
-    before = text[:at].rstrip(' \t\n"“«„(')
+    before = text[:at].rstrip(' \t\n"“«„(¿¡')
     if not before:
         return True
     if before.endswith(":") and any(mark in text[len(before) : at] for mark in '"“«„'):

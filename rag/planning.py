@@ -399,7 +399,7 @@ def standalone_query(question: str, history: History, lang: str) -> tuple[str, s
     # "Which bank fell most?" is answered with a name ("HBOS, whose shares ...") that "its shares"
     # in the next question means: the latest answer's first names are borrowed too.
     latest = turns[-1][1] if turns and turns[-1][0] == "assistant" else ""
-    answer_names = _answer_names(latest)
+    answer_names = _answer_names(latest) if latest else []
     for role, text in reversed(turns):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if role == "user" and found:
@@ -407,7 +407,7 @@ def standalone_query(question: str, history: History, lang: str) -> tuple[str, s
             # for the words of the person the user named.
             said = [n for n in answer_names if n not in found][:ANSWER_NAMES]
             return f"{question} {' '.join(found)}" + (f", {' '.join(said)}" if said else ""), text
-    for _, text in reversed(list(history)):
+    for _, text in reversed(turns):
         found = list(dict.fromkeys(names(text, detect_language(text))))
         if found:
             return f"{question} {' '.join(found[:3])}", text
