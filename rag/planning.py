@@ -200,12 +200,23 @@ def _period_words(terms: tuple[tuple[str, str], ...], lang: str, names: tuple[st
 _YEAR = re.compile(YEAR)
 
 
+# A question mark that another question follows: "Which airline gets the first one? Who is the other?"
+_NEXT_QUESTION = re.compile(r"(?<=\?)\s+(?=[^?]*\?)")
+
+
 def question_parts(question: str, lang: str) -> tuple[str, ...]:
-    """A question's parts where "and" opens a second question ("..., and how many ...?"); () if one part."""
+    """A question's parts: each of the questions a message asks ("...? Who ...?"), and within one,
+    where "and" opens a second question ("..., and how many ...?"); () if one part."""
+    parts = [part for sentence in _NEXT_QUESTION.split(question) for part in _and_parts(sentence, lang)]
+    return tuple(parts) if len(parts) > 1 else ()
+
+
+def _and_parts(question: str, lang: str) -> list[str]:
+    """`question` cut where "and" opens a second question; [question] if it does not."""
     entry = language(lang)
     starts = openers(lang)
     if not entry.and_words or not starts:
-        return ()
+        return [question]
     tokens = list(re.finditer(r"\S+", question))
     # "and" is compared unfolded: Italian "è" (is) folds to "e" (and).
     plain = [t.group().casefold().strip(",;:") for t in tokens]
@@ -220,10 +231,8 @@ def question_parts(question: str, lang: str) -> tuple[str, ...]:
             and any(following == opener or following.startswith(opener + " ") for opener in starts)
         ):
             cuts.append(tokens[i].start())
-    if not cuts:
-        return ()
     bounds = [0, *cuts, len(question)]
-    return tuple(question[a:b].strip(" ,;") for a, b in itertools.pairwise(bounds))
+    return [question[a:b].strip(" ,;") for a, b in itertools.pairwise(bounds)]
 
 
 def _asks(folded: str, lang: str) -> tuple[str, ...]:

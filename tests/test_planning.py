@@ -149,6 +149,17 @@ def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> Non
     assert model.numbers == frozenset({"787"}) and model.parts[1].numbers == model.numbers
     italian = analyse_question("Quanto costa la versione base di quel portatile e quanto è spesso?", "it")
     assert len(italian.parts) == 2
+    # Two questions in one message are two parts, each cut again where "and" opens another.
+    asked_twice = analyse_question(
+        "Which airline gets the first one, and when? Who is the other launch customer?", "en"
+    )
+    assert [part.text for part in asked_twice.parts] == [
+        "Which airline gets the first one, and when?",
+        "Who is the other launch customer?",
+    ]
+    assert [part.asks for part in asked_twice.parts] == [("when",), ("who",)]
+    # A statement before the question sets the scene; it asks nothing.
+    assert analyse_question("Boeing had counted on the jobs. How many did it promise?", "en").parts == ()
     # "and" inside one question ("a song and an album") does not split it, nor Italian "è" (is).
     assert analyse_question("What would a single song and an album cost on iTunes?", "en").parts == ()
     assert analyse_question("Perché la crisi è come quella del 1929?", "it").parts == ()
