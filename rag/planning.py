@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from rag.chunking import split_sentences
 from rag.dates import YEAR, Period, question_periods, relative_periods, relative_phrases, without_dates
 from rag.errors import LLMError
 from rag.language import (
@@ -206,8 +207,15 @@ _NEXT_QUESTION = re.compile(r"(?<=\?)\s+(?=[^?]*\?)")
 
 def question_parts(question: str, lang: str) -> tuple[str, ...]:
     """A question's parts: each of the questions a message asks ("...? Who ...?"), and within one,
-    where "and" opens a second question ("..., and how many ...?"); () if one part."""
-    parts = [part for sentence in _NEXT_QUESTION.split(question) for part in _and_parts(sentence, lang)]
+    where "and" opens a second question ("..., and how many ...?"); () if one part.
+
+    A statement before the questions sets the scene ("The rescue died in the Senate. What was the
+    tally, and how far short did it fall?"): it is no part (the whole keeps its names and dates).
+    """
+    sentences = [question[span.start : span.end] for span in split_sentences(question)]
+    first = next((i for i, sentence in enumerate(sentences) if sentence.endswith("?")), 0)
+    asked = " ".join(sentences[first:])
+    parts = [part for sentence in _NEXT_QUESTION.split(asked) for part in _and_parts(sentence, lang)]
     return tuple(parts) if len(parts) > 1 else ()
 
 

@@ -160,6 +160,8 @@ def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> Non
     assert [part.asks for part in asked_twice.parts] == [("when",), ("who",)]
     # A statement before the question sets the scene; it asks nothing.
     assert analyse_question("Boeing had counted on the jobs. How many did it promise?", "en").parts == ()
+    scene_set = analyse_question("The rescue died in the Senate. What was the tally, and how far short was it?", "en")
+    assert [part.text for part in scene_set.parts] == ["What was the tally", "and how far short was it?"]
     # "and" inside one question ("a song and an album") does not split it, nor Italian "è" (is).
     assert analyse_question("What would a single song and an album cost on iTunes?", "en").parts == ()
     assert analyse_question("Perché la crisi è come quella del 1929?", "it").parts == ()
