@@ -20,7 +20,7 @@ from collections.abc import Callable
 from langchain_core.documents import Document
 
 from rag.answers import Answer, abstention, citation_for
-from rag.evidence import Candidate, EvidenceScorer, evidence
+from rag.evidence import Candidate, EvidenceScorer, evidence, quoted_stems
 from rag.languages import language
 from rag.planning import QuestionFacts
 
@@ -105,9 +105,13 @@ def _gather_statements(
     statements = [c for c in statements if not c.repeated] or statements
     if not statements:
         return chosen
+    # Another outlet's version of the lead's quotation is that article's statement to quote: "“utili
+    # e costruttivi”" beside "“estremamente utili, costruttive e sostanziali”", not its next best.
+    lead_words = quoted_stems(chosen[0])
     picked: list[Candidate] = []
     for source in dict.fromkeys(str(c.doc.metadata.get("source")) for c in statements):
-        picked.append(next(c for c in statements if str(c.doc.metadata.get("source")) == source))
+        theirs = [c for c in statements if str(c.doc.metadata.get("source")) == source]
+        picked.append(max(theirs, key=lambda c: len(lead_words & quoted_stems(c))))  # ties: the best scored
     for cand in statements:
         if len(picked) >= limit:
             break

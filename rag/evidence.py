@@ -254,6 +254,16 @@ def attributions(sentences: list[str]) -> list[str]:
     return found
 
 
+_QUOTATION = re.compile(f"[{_QUOTE_MARKS}]([^{_QUOTE_MARKS}]+)[{_QUOTE_MARKS}]")
+
+
+def quoted_stems(cand: Candidate) -> frozenset[str]:
+    """The stems of the words a sentence quotes ("“utili e costruttivi”": util, costrutt)."""
+    lang = str(cand.doc.metadata.get("lang", ""))
+    quoted = " ".join(_QUOTATION.findall(cand.text))
+    return frozenset(stems(quoted, (lang,))) if lang and quoted else frozenset()
+
+
 def is_speaker(
     name: str,
     sentence: str,

@@ -42,3 +42,20 @@ def test_abstains_without_passages_or_evidence(model_cache: Path) -> None:
     result = answerer.answer(facts, [unrelated])
     assert result.abstained and result.citations == ()
     assert result.text == "I couldn't find this in the articles."
+
+
+def test_what_someone_said_quotes_each_outlets_version_of_the_same_quotation(model_cache: Path) -> None:
+    first = passage("Anche il consigliere Yuri Ushakov ha descritto i colloqui come “utili e costruttivi”.")
+    second = passage(
+        "La questione del territorio è stata una parte fondamentale della discussione dei colloqui, secondo "
+        "Ushakov. Yuri Ushakov ha detto ai giornalisti che le conversazioni sono state “estremamente utili, "
+        "costruttive e sostanziali”.",
+        source="b.txt",
+    )
+    answerer = ExtractiveAnswerer(EvidenceScorer(shared_embeddings(cache_dir=model_cache)), max_quotes=1)
+    answer = answerer.answer(analyse_question("Come ha descritto Ushakov i colloqui?", "it"), [first, second])
+    quotes = [citation.quote for citation in answer.citations]
+    assert quotes[0] == first.page_content
+    # b.txt's statement that repeats the quotation, not its best-scored one about the territory.
+    assert any("estremamente utili" in quote for quote in quotes)
+    assert not any("territorio" in quote for quote in quotes)
