@@ -220,17 +220,18 @@ class Ingestor:
         duplicates = self.store.duplicates
         unique: list[LoadedDocument] = []
         copies: list[tuple[str, str]] = []
-        for doc in documents:
-            # One signature per article, for the lookup and for remembering it.
-            minhash = signature(body_text(doc))
-            original = None if doc.source in indexed else duplicates.original_of(doc, minhash)
-            if original is None:
-                unique.append(doc)
-                duplicates.add(doc, minhash)
-            else:
-                logger.info("%s is a duplicate of %s", doc.source, original)
-                duplicates.record_copy(doc, original)
-                copies.append((doc.source, original))
+        with duplicates.batch():
+            for doc in documents:
+                # One signature per article, for the lookup and for remembering it.
+                minhash = signature(body_text(doc))
+                original = None if doc.source in indexed else duplicates.original_of(doc, minhash)
+                if original is None:
+                    unique.append(doc)
+                    duplicates.add(doc, minhash)
+                else:
+                    logger.info("%s is a duplicate of %s", doc.source, original)
+                    duplicates.record_copy(doc, original)
+                    copies.append((doc.source, original))
         return unique, copies
 
     def remove(self, sources: Sequence[str]) -> IngestReport:
