@@ -19,8 +19,6 @@ from tests.news_site import NewsSite, standard_site
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 SHARED_EVAL = REPO.parent / "shared" / "eval"
-# Seed dev cases the default model fails, and why: docs/retrieval.md, "Sixth round".
-KNOWN_SEED_FAILURES = {"ushakov-talks"}
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,7 +11,7 @@ import pytest
 
 import rag
 from rag.evaluation import judge_case, read_dataset
-from tests.conftest import KNOWN_SEED_FAILURES, SHARED_EVAL
+from tests.conftest import SHARED_EVAL
 
 TERRITORY_GOLD = [
     "non ha trovato alcun compromesso possibile sui territori sotto controllo russo",
@@ -49,16 +49,7 @@ def test_ushakov_on_territory_quotes_both_articles(chain: Any, question: str, fr
 
 @pytest.mark.parametrize(
     "case",
-    [
-        pytest.param(
-            case,
-            id=case["id"],
-            marks=[pytest.mark.xfail(strict=True, reason="a paraphrase of the question")]
-            if case["id"] in KNOWN_SEED_FAILURES
-            else [],
-        )
-        for case in read_dataset(SHARED_EVAL / "seed_qa_dev.json")["cases"]
-    ],
+    [pytest.param(case, id=case["id"]) for case in read_dataset(SHARED_EVAL / "seed_qa_dev.json")["cases"]],
 )
 def test_seed_questions_pass(chain: Any, case: dict[str, Any]) -> None:
     history = [tuple(turn) for turn in case.get("history", [])]

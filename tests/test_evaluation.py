@@ -10,7 +10,7 @@ import pytest
 import rag
 from rag.config import BUNDLED_MODEL
 from rag.evaluation import evaluate_file, judge_case
-from tests.conftest import KNOWN_SEED_FAILURES, SHARED_EVAL, copy_corpus
+from tests.conftest import SHARED_EVAL, copy_corpus
 
 
 def test_judge_case_explains_failures() -> None:
@@ -27,10 +27,10 @@ def test_judge_case_explains_failures() -> None:
     assert "expected an abstention" in judge_case(abstain, cited)
 
 
-def test_seed_file_fails_only_the_known_cases(shared_store: rag.Settings) -> None:
+def test_seed_file_passes(shared_store: rag.Settings) -> None:
     result = evaluate_file(SHARED_EVAL / "seed_qa_dev.json", shared_store)
-    assert {f["id"] for f in result.failures} == KNOWN_SEED_FAILURES, result.table()
-    assert result.metrics["pass_rate"] == 1 - len(KNOWN_SEED_FAILURES) / result.metrics["cases"]
+    assert result.failures == [], result.table()
+    assert result.metrics["pass_rate"] == 1.0
 
 
 @pytest.mark.slow
