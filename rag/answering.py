@@ -26,6 +26,10 @@ from rag.planning import QuestionFacts
 
 logger = logging.getLogger(__name__)
 
+# Quoted words another article's statement must share with the lead's quotation to be its version
+# of it: one shared word ("colloqui") is chance. Not tuned.
+MIN_SHARED_QUOTED = 2
+
 
 class ExtractiveAnswerer:
     """Composes an answer from verbatim quotes of retrieved passages, or abstains.
@@ -108,10 +112,16 @@ def _gather_statements(
     # Another outlet's version of the lead's quotation is that article's statement to quote: "“utili
     # e costruttivi”" beside "“estremamente utili, costruttive e sostanziali”", not its next best.
     lead_words = quoted_stems(chosen[0])
+
+    def repeats_lead(cand: Candidate) -> int:
+        shared = len(lead_words & quoted_stems(cand))
+        return shared if shared >= MIN_SHARED_QUOTED else 0
+
     picked: list[Candidate] = []
     for source in dict.fromkeys(str(c.doc.metadata.get("source")) for c in statements):
         theirs = [c for c in statements if str(c.doc.metadata.get("source")) == source]
-        picked.append(max(theirs, key=lambda c: len(lead_words & quoted_stems(c))))  # ties: the best scored
+        # `max` keeps the first of equals, and candidates come best scored first.
+        picked.append(max(theirs, key=repeats_lead))
     for cand in statements:
         if len(picked) >= limit:
             break

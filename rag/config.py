@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     k: int = Field(6, ge=1, le=100, description="Passages retrieved for an answer.")
     chunk_chars: int = Field(450, ge=80, description="Target chunk length in characters.")
     chunk_overlap_sentences: int = Field(1, ge=0, le=3)
+    ingest_batch_chunks: int = Field(
+        1024, ge=1, description="Chunks embedded and recorded together; a killed ingest keeps whole batches."
+    )
     max_file_bytes: int = Field(10_000_000, ge=1, description="Files larger than this are skipped.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are cut to this.")
     progress: bool = Field(True, description="Show a progress bar on long ingests.")

@@ -27,18 +27,12 @@ from langchain_core.indexing import index
 from rag.chunking import chunk_document
 from rag.config import Settings
 from rag.dates import date_number
-from rag.duplicates import body_text, signature
 from rag.fetching import Fetcher, is_url
 from rag.loading import LoadedDocument, LoadError, discover, load_file
 from rag.store import ArticleStore, SQLiteRecordManager, open_store
 from rag.web import WebReader
 
 logger = logging.getLogger(__name__)
-
-# Chunks encoded per call: the encoder groups rows of like length (`embeddings.length_batches`),
-# which works better over more rows. Encoding the 1,095 news chunks 256 at a time took 17.3 s
-# with MiniLM, 1,024 at a time 16.7 s, all at once 16.6 s (docs/retrieval.md, "Twelfth round").
-BATCH_CHUNKS = 1024
 
 
 @dataclass(frozen=True)
@@ -172,7 +166,9 @@ class Ingestor:
             before = {doc.source: set(records.list_keys(group_ids=[doc.source])) for doc in documents}
             copies: list[tuple[str, str]] = []
             if fold_duplicates:
-                documents, copies = self._fold_duplicates(documents, indexed={s for s, keys in before.items() if keys})
+                documents, copies = self.store.duplicates.fold(
+                    documents, indexed={s for s, keys in before.items() if keys}
+                )
             added = deleted = 0
             for batch in self._batches(documents, settings):
                 result = index(
@@ -209,31 +205,6 @@ class Ingestor:
         logger.info("ingest: %s", report.summary())
         return report
 
-    def _fold_duplicates(
-        self, documents: list[LoadedDocument], indexed: set[str]
-    ) -> tuple[list[LoadedDocument], list[tuple[str, str]]]:
-        """The articles to index, and the near-duplicates of indexed ones recorded as copies instead.
-
-        An article of `indexed` (sources with chunks already) is re-indexed as itself (its text may
-        have changed); one new in this batch also counts for the ones after it.
-        """
-        duplicates = self.store.duplicates
-        unique: list[LoadedDocument] = []
-        copies: list[tuple[str, str]] = []
-        with duplicates.batch():
-            for doc in documents:
-                # One signature per article, for the lookup and for remembering it.
-                minhash = signature(body_text(doc))
-                original = None if doc.source in indexed else duplicates.original_of(doc, minhash)
-                if original is None:
-                    unique.append(doc)
-                    duplicates.add(doc, minhash)
-                else:
-                    logger.info("%s is a duplicate of %s", doc.source, original)
-                    duplicates.record_copy(doc, original)
-                    copies.append((doc.source, original))
-        return unique, copies
-
     def remove(self, sources: Sequence[str]) -> IngestReport:
         """Delete every chunk of `sources` from the store."""
         with self.store.writer_lock(), self._publish_pending() as interrupted:
@@ -269,14 +240,20 @@ class Ingestor:
         marker.unlink()  # not reached when the run fails: the next one publishes
 
     def _batches(self, documents: list[LoadedDocument], settings: Settings) -> Iterator[list[Document]]:
-        """Whole files per batch, about BATCH_CHUNKS chunks each, with a progress bar."""
+        """Whole files per batch, about `settings.ingest_batch_chunks` chunks each, with a progress bar.
+
+        The batch is what the encoder gets in one call, and it groups rows of like length
+        (`embeddings.length_batches`) better over more of them: MiniLM encoded the 1,095 news
+        chunks in 17.3 s in calls of 256, 16.7 s in calls of 1,024 and 16.6 s in one call
+        (docs/retrieval.md, "Twelfth round").
+        """
         from tqdm import tqdm
 
         batch: list[Document] = []
         progress = tqdm(documents, unit="file", desc="ingesting", disable=not settings.progress or len(documents) < 20)
         for doc in progress:
             batch.extend(chunk_records(doc, settings))
-            if len(batch) >= BATCH_CHUNKS:
+            if len(batch) >= settings.ingest_batch_chunks:
                 yield batch
                 batch = []
         if batch:

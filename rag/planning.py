@@ -201,21 +201,32 @@ def _period_words(terms: tuple[tuple[str, str], ...], lang: str, names: tuple[st
 _YEAR = re.compile(YEAR)
 
 
-# A question mark that another question follows: "Which airline gets the first one? Who is the other?"
-_NEXT_QUESTION = re.compile(r"(?<=\?)\s+(?=[^?]*\?)")
+# What may close a question after its question mark: '... chiesto “perché?”', '(... when?)'.
+_CLOSING_MARKS = '”"»’)'
 
 
 def question_parts(question: str, lang: str) -> tuple[str, ...]:
     """A question's parts: each of the questions a message asks ("...? Who ...?"), and within one,
     where "and" opens a second question ("..., and how many ...?"); () if one part.
 
-    A statement before the questions sets the scene ("The rescue died in the Senate. What was the
-    tally, and how far short did it fall?"): it is no part (the whole keeps its names and dates).
+    Sentences are chunking's (a quotation stays whole, "?" inside it included). A statement before
+    the first question sets the scene ("The rescue died in the Senate. What was the tally, and how
+    far short did it fall?") and is no part: the whole keeps its names and dates. A statement
+    after a question goes with it (a follow-up's names, appended after the question).
     """
     sentences = [question[span.start : span.end] for span in split_sentences(question)]
-    first = next((i for i, sentence in enumerate(sentences) if sentence.endswith("?")), 0)
-    asked = " ".join(sentences[first:])
-    parts = [part for sentence in _NEXT_QUESTION.split(asked) for part in _and_parts(sentence, lang)]
+    asking = [sentence.rstrip(_CLOSING_MARKS).endswith("?") for sentence in sentences]
+    questions: list[str] = []
+    if any(asking):
+        first = asking.index(True)
+        for sentence, asks in zip(sentences[first:], asking[first:], strict=True):
+            if asks or not questions:
+                questions.append(sentence)
+            else:
+                questions[-1] += " " + sentence
+    else:
+        questions = [question]
+    parts = [part for sentence in questions for part in _and_parts(sentence, lang)]
     return tuple(parts) if len(parts) > 1 else ()
 
 

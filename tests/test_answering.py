@@ -6,9 +6,9 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
-from rag.answering import ExtractiveAnswerer
+from rag.answering import ExtractiveAnswerer, _gather_statements
 from rag.embeddings import shared_embeddings
-from rag.evidence import EvidenceScorer
+from rag.evidence import Candidate, EvidenceScorer
 from rag.planning import analyse_question
 
 
@@ -59,3 +59,18 @@ def test_what_someone_said_quotes_each_outlets_version_of_the_same_quotation(mod
     # b.txt's statement that repeats the quotation, not its best-scored one about the territory.
     assert any("estremamente utili" in quote for quote in quotes)
     assert not any("territorio" in quote for quote in quotes)
+
+
+def statement(text: str, source: str, score: float) -> Candidate:
+    return Candidate(passage(text, source=source), 0, len(text), 0.5, 0.5, 1.0, 1.0, True, False, score=score)
+
+
+def test_each_other_article_gives_its_version_of_the_lead_quotation_else_its_best_statement() -> None:
+    lead = statement("Ushakov ha descritto i colloqui come “utili e costruttivi”.", "a.txt", 2.0)
+    best_of_b = statement("Secondo Ushakov, il territorio è stato “centrale” nei colloqui.", "b.txt", 1.8)
+    version_of_b = statement("Ushakov li ha detti “estremamente utili, costruttivi e sostanziali”.", "b.txt", 1.2)
+    chance_of_c = statement("Ushakov ha parlato di colloqui “utili” anche a Parigi.", "c.txt", 1.5)
+    best_of_c = statement("Ushakov ha detto: “ne riparleremo”.", "c.txt", 1.6)
+    candidates = sorted([lead, best_of_b, version_of_b, chance_of_c, best_of_c], key=lambda c: -c.score)
+    picked = _gather_statements([lead], candidates, limit=3, floor=0.0)
+    assert picked == [lead, best_of_c, version_of_b]  # c.txt shares one quoted word only: chance

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
+from typing import cast
+
+import pytest
 
 import rag
-from rag.duplicates import DUPLICATE_THRESHOLD, Copy, DuplicateIndex, body_text, signature
+from rag.duplicates import DUPLICATE_THRESHOLD, DuplicateIndex, body_text, signature
 from rag.loading import LoadedDocument, load_file
 from rag.store import open_store
 from tests.news_site import BEATLES, NEWS, Article, NewsSite, wire_copy
@@ -44,25 +46,25 @@ def test_the_index_finds_the_original_and_forgets_it(tmp_path: Path) -> None:
     assert duplicates.original_of(edited) is None and duplicates.copies_of([original.source]) == {}
 
 
-def test_a_batch_writes_in_one_transaction_and_other_threads_keep_their_own(tmp_path: Path) -> None:
-    duplicates = DuplicateIndex(tmp_path / "d.sqlite")
+def test_fold_keeps_the_first_of_two_copies_and_writes_all_or_nothing(tmp_path: Path) -> None:
     original = load_file(NEWS / BEATLES)
     copy = wire_copy(Article.read(BEATLES))
     edited = as_file(tmp_path, "copy.txt", copy.title, copy.date, copy.paragraphs)
-    seen_from_another_thread: list[dict[str, list[Copy]]] = []
-    with duplicates.batch():
-        duplicates.add(original)
-        duplicates.record_copy(edited, original.source)
-        assert duplicates.original_of(edited) == original.source  # this index sees its own writes
-        # Another thread reads through its own connection: nothing is committed yet.
-        reader = threading.Thread(
-            target=lambda: seen_from_another_thread.append(duplicates.copies_of([original.source]))
-        )
-        reader.start()
-        reader.join()
-    assert seen_from_another_thread == [{}]
-    copies = DuplicateIndex(tmp_path / "d.sqlite").copies_of([original.source])
-    assert [c.source for c in copies[original.source]] == [edited.source]
+    failing = DuplicateIndex(tmp_path / "failed.sqlite")
+    # An article that cannot be read stops the fold after the first was remembered: nothing stays.
+    with pytest.raises(AttributeError):
+        failing.fold([original, cast(LoadedDocument, None)], indexed=set())
+    assert failing.original_of(edited) is None
+    assert DuplicateIndex(tmp_path / "failed.sqlite").original_of(edited) is None
+
+    duplicates = DuplicateIndex(tmp_path / "d.sqlite")
+    unique, copies = duplicates.fold([original, edited], indexed=set())
+    assert unique == [original] and copies == [(edited.source, original.source)]
+    reopened = DuplicateIndex(tmp_path / "d.sqlite")
+    assert reopened.original_of(edited) == original.source
+    assert [c.source for c in reopened.copies_of([original.source])[original.source]] == [edited.source]
+    # An article indexed before is indexed again as itself, not as a copy.
+    assert duplicates.fold([edited], indexed={edited.source}) == ([edited], [])
 
 
 def test_a_republished_wire_story_is_indexed_once_and_cited_with_both_outlets(

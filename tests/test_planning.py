@@ -158,8 +158,16 @@ def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> Non
         "Who is the other launch customer?",
     ]
     assert [part.asks for part in asked_twice.parts] == [("when",), ("who",)]
-    # A statement before the question sets the scene; it asks nothing.
-    assert analyse_question("Boeing had counted on the jobs. How many did it promise?", "en").parts == ()
+    # A statement before the questions sets the scene; it asks nothing. One after a question goes with it.
+    scene_then_two = analyse_question("Boeing had counted on the jobs. How many did it promise? Who got them?", "en")
+    assert [part.text for part in scene_then_two.parts] == ["How many did it promise?", "Who got them?"]
+    tail = analyse_question("Who is the first customer? Who is the other? Boeing Worldliner", "en")
+    assert [part.text for part in tail.parts] == ["Who is the first customer?", "Who is the other? Boeing Worldliner"]
+    # A question mark inside a quotation ends no question; a message without any still splits at "and".
+    quoted = analyse_question("Who said “Why not? We can” at the summit, and how many agreed?", "en")
+    assert [part.text for part in quoted.parts] == ["Who said “Why not? We can” at the summit", "and how many agreed?"]
+    unmarked = analyse_question("How many orders did Airbus have, and how many did it need", "en")
+    assert [part.text for part in unmarked.parts] == ["How many orders did Airbus have", "and how many did it need"]
     scene_set = analyse_question("The rescue died in the Senate. What was the tally, and how far short was it?", "en")
     assert [part.text for part in scene_set.parts] == ["What was the tally", "and how far short was it?"]
     # "and" inside one question ("a song and an album") does not split it, nor Italian "è" (is).

@@ -62,6 +62,8 @@ def rag_env(settings: rag.Settings) -> dict[str, str]:
         "RAG_EMBEDDING_MODEL": settings.embedding_model,
         "RAG_PROGRESS": "false",
         "HF_HUB_OFFLINE": "1",
+        # Several batches, so that a kill can fall between two of them.
+        "RAG_INGEST_BATCH_CHUNKS": "256",
     }
 
 
