@@ -136,6 +136,8 @@ def analyse_question(
     required = tuple(dict.fromkeys(n for i, n in enumerate(found) if i > 0 or n != first))
     first_name = first if found[:1] == [first] and first not in required else None
     folded = fold(question)
+    # What is asked, and of whom, is read in the questions; a statement before them only sets the scene.
+    asking = fold(" ".join(asked_questions(question)))
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
     # "On 13 October", after a conversation about 7 October 2008, is in 2008.
     year = earlier_periods[0].last_day.year if earlier_periods else None
@@ -160,15 +162,15 @@ def analyse_question(
         lang=lang,
         names=required,
         # A two-part question asks for two facts; gathering one person's statements would crowd them out.
-        speaker=None if parts else _speaker(folded, required, lang),
-        asks=tuple(dict.fromkeys(k for part in parts for k in part.asks)) if parts else _asks(folded, lang),
+        speaker=None if parts else _speaker(asking, required, lang),
+        asks=tuple(dict.fromkeys(k for part in parts for k in part.asks)) if parts else _asks(asking, lang),
         terms=terms,
         stems=frozenset(stems(question, langs)),
         grams=frozenset(char_grams(question, lang)),
         periods=periods,
         period_words=_period_words(terms, lang, required) if periods else frozenset(),
         parts=parts,
-        counted=_counted(folded, lang),
+        counted=_counted(asking, lang),
         places=places,
         numbers=numbers,
         first_name=first_name,
@@ -207,27 +209,31 @@ _CLOSING_MARKS = '”"»’)'
 
 def question_parts(question: str, lang: str) -> tuple[str, ...]:
     """A question's parts: each of the questions a message asks ("...? Who ...?"), and within one,
-    where "and" opens a second question ("..., and how many ...?"); () if one part.
+    where "and" opens a second question ("..., and how many ...?"); () if one part."""
+    parts = [part for sentence in asked_questions(question) for part in _and_parts(sentence, lang)]
+    return tuple(parts) if len(parts) > 1 else ()
+
+
+def asked_questions(question: str) -> list[str]:
+    """The questions a message asks, one per sentence that ends with "?"; the whole if none does.
 
     Sentences are chunking's (a quotation stays whole, "?" inside it included). A statement before
-    the first question sets the scene ("The rescue died in the Senate. What was the tally, and how
-    far short did it fall?") and is no part: the whole keeps its names and dates. A statement
-    after a question goes with it (a follow-up's names, appended after the question).
+    the first question sets the scene ("The rescue died in the Senate. What was the tally?") and
+    asks nothing: the whole message still gives the names and dates. A statement after a question
+    goes with it (a follow-up's names, appended after the question).
     """
     sentences = [question[span.start : span.end] for span in split_sentences(question)]
     asking = [sentence.rstrip(_CLOSING_MARKS).endswith("?") for sentence in sentences]
+    if not any(asking):
+        return [question]
     questions: list[str] = []
-    if any(asking):
-        first = asking.index(True)
-        for sentence, asks in zip(sentences[first:], asking[first:], strict=True):
-            if asks or not questions:
-                questions.append(sentence)
-            else:
-                questions[-1] += " " + sentence
-    else:
-        questions = [question]
-    parts = [part for sentence in questions for part in _and_parts(sentence, lang)]
-    return tuple(parts) if len(parts) > 1 else ()
+    first = asking.index(True)
+    for sentence, asks in zip(sentences[first:], asking[first:], strict=True):
+        if asks or not questions:
+            questions.append(sentence)
+        else:
+            questions[-1] += " " + sentence
+    return questions
 
 
 def _and_parts(question: str, lang: str) -> list[str]:

@@ -170,6 +170,9 @@ def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> Non
     assert [part.text for part in unmarked.parts] == ["How many orders did Airbus have", "and how many did it need"]
     scene_set = analyse_question("The rescue died in the Senate. What was the tally, and how far short was it?", "en")
     assert [part.text for part in scene_set.parts] == ["What was the tally", "and how far short was it?"]
+    # ... nor does it in a one-part question: the letter's "when" asks no date, Gallois is the speaker.
+    letter = analyse_question("Airbus sent a letter when the 787 was unveiled. What did Louis Gallois say in it?", "en")
+    assert (letter.asks, letter.speaker) == ((), "Gallois")
     # "and" inside one question ("a song and an album") does not split it, nor Italian "è" (is).
     assert analyse_question("What would a single song and an album cost on iTunes?", "en").parts == ()
     assert analyse_question("Perché la crisi è come quella del 1929?", "it").parts == ()
