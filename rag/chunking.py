@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from rag.languages import is_abbreviation
 from rag.loading import LoadedDocument, Segment
 
-_CLOSING_OF = {"“": "”", "«": "»"}
+# Marks that open a quotation. German opens with „ and closes with “, which is read as closing
+# the way translated news misuse “ to close (`_misused_as_closing`).
+_OPENING_QUOTES = "“«„"
 # A parenthesis after a full stop is a credit or an aside, not a new sentence.
 # A closing mark set off by a space ("d'accord. » Puis"), or an opening one used to close
-# ("… grandi. “ Ralph Crosby"), ends the sentence with it.
-_BOUNDARY = re.compile(r"[.!?…]+(?:\s[“”»](?=\s))?[”\"»’')\]]*(?=\s+[\"“«‘]?[A-ZÀ-ÖØ-Þ0-9])|\n+")
+# ("… grandi. “ Ralph Crosby"), ends the sentence with it. The next sentence may open with a
+# quotation mark, French guillemets set off by a space ("« Nous"), German „ or Spanish ¿ and ¡.
+_BOUNDARY = re.compile(r"[.!?…]+(?:\s[“”»](?=\s))?[”“\"»’')\]]*(?=\s+(?:[\"“«‘„¿¡]\s?)?[A-ZÀ-ÖØ-Þ0-9])|\n+")
 _MAX_OPEN_QUOTE = 600
 
 
@@ -75,7 +78,7 @@ def _inside_quotation(text: str, sentence_start: int, cut: int) -> bool:
         ch = text[i]
         if ch == "“" and _misused_as_closing(text, i, depth > 0 or i == cut - 1):
             depth = max(depth - 1, 0)
-        elif ch in _CLOSING_OF:
+        elif ch in _OPENING_QUOTES:
             if depth == 0:
                 opened_at = i
             depth += 1

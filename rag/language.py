@@ -236,7 +236,8 @@ def _name_matches(text: str, lang: str) -> list[tuple[re.Match[str], str]]:
     for match in _NAME.finditer(text):
         name = _without_clitic(match.group())
         folded = fold_word(name)
-        if folded in stopwords or len(name) < 3:
+        # Nor are stopwords after an elision: French "Qu'a dit ...", "Qu'est-ce"; "L'Aquila" stays.
+        if folded in stopwords or set(fold_word(_surface(name)).split("-")) <= stopwords or len(name) < 3:
             continue
         # "January", "Monday", "April-June" date the text and name nobody, unless a name runs on
         # into them ("Theresa May", "Plácido Domingo", "Black Monday").

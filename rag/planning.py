@@ -203,8 +203,9 @@ def _period_words(terms: tuple[tuple[str, str], ...], lang: str, names: tuple[st
 _YEAR = re.compile(YEAR)
 
 
-# What may close a question after its question mark: '... chiesto “perché?”', '(... when?)'.
-_CLOSING_MARKS = '”"»’)'
+# What may close a question after its question mark: '... chiesto “perché?”', '(... when?)',
+# '« Que dit-il ? »' (French sets guillemets off with a space).
+_AFTER_QUESTION_MARK = re.compile(r"[”\"»’)\s]+$")
 
 
 def question_parts(question: str, lang: str) -> tuple[str, ...]:
@@ -223,7 +224,7 @@ def asked_questions(question: str) -> list[str]:
     goes with it (a follow-up's names, appended after the question).
     """
     sentences = [question[span.start : span.end] for span in split_sentences(question)]
-    asking = [sentence.rstrip(_CLOSING_MARKS).endswith("?") for sentence in sentences]
+    asking = [_AFTER_QUESTION_MARK.sub("", sentence).endswith("?") for sentence in sentences]
     if not any(asking):
         return [question]
     questions: list[str] = []

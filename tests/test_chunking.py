@@ -79,6 +79,21 @@ def test_newlines_end_sentences_and_spans_are_trimmed() -> None:
     assert [text[s.start : s.end] for s in spans] == ["Prima frase.", "Seconda riga senza punto", "Terza."]
 
 
+@pytest.mark.parametrize(
+    "expected",
+    [
+        ["El banco subió los tipos.", "¿Qué dijo Lagarde?", "¿Y cuándo habló?", "¡Nunca!", "Luego se fue."],
+        ["Il est parti.", "« Nous partons », a-t-il ajouté.", "Puis il a parlé."],
+        ["Er ging.", "„Wir gehen“, sagte er.", "Dann sprach er."],
+        ["Er sagte: „Das ist gut. Wir gehen.“", "Dann ging er."],
+        ["„Das ist gut. Wir gehen“, sagte er.", "Dann ging er."],
+    ],
+    ids=["es-inverted-marks", "fr-spaced-guillemets-open", "de-low-quote-opens", "de-quote-ends", "de-quote-first"],
+)
+def test_sentences_open_and_quote_as_each_language_writes(expected: list[str]) -> None:
+    assert sentences_of(" ".join(expected)) == expected
+
+
 def test_split_sentences_stays_inside_the_given_range() -> None:
     text = "Fuori. Dentro uno. Dentro due. Fuori ancora."
     start = text.index("Dentro uno")
@@ -281,12 +296,15 @@ def test_chunks_are_slices_inside_one_segment_and_cover_all_kept_text(
     for segment in doc.segments:
         for i in range(segment.start, segment.end):
             assert doc.text[i].isspace() or i in covered, f"{doc.text[i]!r} at {i} is in no chunk"
-    for dropped in doc.dropped_lines:
-        assert not any(dropped in chunk.text for chunk in chunks)
-    # Every sentence of a kept line is covered: the body text read from chunks loses nothing.
+    # By each line's place in the text (a kept line may hold a dropped one's words: "(ANSA)"): a
+    # dropped line is in no chunk, and every sentence of a kept line is covered.
+    assert doc.text == text
+    line_start = 0
     for line in lines:
-        if line not in doc.dropped_lines:
-            for sentence in sentences_of(line):
-                position = doc.text.find(sentence)
-                assert position >= 0
-                assert all(i in covered for i in range(position, position + len(sentence)) if not doc.text[i].isspace())
+        line_end = line_start + len(line)
+        if line in doc.dropped_lines:
+            assert not any(chunk.start < line_end and line_start < chunk.end for chunk in chunks)
+        else:
+            for span in split_sentences(doc.text, line_start, line_end):
+                assert all(i in covered for i in range(span.start, span.end) if not doc.text[i].isspace())
+        line_start = line_end + len(separator)

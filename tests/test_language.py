@@ -14,6 +14,7 @@ from rag.language import (
     fold,
     name_key,
     name_keys,
+    names,
     place_named,
     proper_names,
     stem,
@@ -164,3 +165,8 @@ def test_a_country_has_its_names_in_every_table_language() -> None:
 )
 def test_proper_names_leave_out_sentence_openers(text: str, lang: str, found: list[str]) -> None:
     assert proper_names(text, lang) == found
+
+
+def test_a_stopword_after_an_elision_is_no_name() -> None:
+    text = "La BCE a parlé. « Qu'a dit Lagarde ? Qu'est-ce que L'Aquila ? »"
+    assert names(text, "fr") == ["BCE", "Lagarde", "L'Aquila"]

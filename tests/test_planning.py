@@ -173,6 +173,11 @@ def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> Non
     # ... nor does it in a one-part question: the letter's "when" asks no date, Gallois is the speaker.
     letter = analyse_question("Airbus sent a letter when the 787 was unveiled. What did Louis Gallois say in it?", "en")
     assert (letter.asks, letter.speaker) == ((), "Gallois")
+    # ... in Spanish, whose questions open with "¿", and in French, which sets "?" and "»" off with spaces.
+    spanish = analyse_question("El BCE subió los tipos cuando habló. ¿Qué dijo Lagarde? ¿Cuántos votaron?", "es")
+    assert [part.text for part in spanish.parts] == ["¿Qué dijo Lagarde?", "¿Cuántos votaron?"]
+    french = analyse_question("La BCE a parlé quand les taux ont monté. « Qu'a dit Lagarde ? »", "fr")
+    assert (french.asks, french.speaker, french.names) == ((), "Lagarde", ("BCE", "Lagarde"))
     # "and" inside one question ("a song and an album") does not split it, nor Italian "è" (is).
     assert analyse_question("What would a single song and an album cost on iTunes?", "en").parts == ()
     assert analyse_question("Perché la crisi è come quella del 1929?", "it").parts == ()
