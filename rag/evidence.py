@@ -146,9 +146,12 @@ def _share(covered: set[str], facts: QuestionFacts, skip: frozenset[str] = froze
 
 
 def mentions(name: str, text: str) -> bool:
-    """Whether `text` names `name`, allowing spelling variants (Zelensky/Zelenskyj, Kremlin/Cremlino)
-    and the words an acronym stands for ("GAO": "Government Accountability Office")."""
+    """Whether `text` names `name`, allowing spelling variants (Zelensky/Zelenskyj, Kremlin/Cremlino),
+    the words an acronym stands for ("GAO": "Government Accountability Office") and the acronym in
+    another language's word order ("ECB": "BCE", "NATO": "OTAN")."""
     if expansion(name, text):
+        return True
+    if _is_acronym(name) and any(sorted(word) == sorted(name) for word in _ACRONYM.findall(text)):
         return True
     target = _spelling(name)
     key = name_key(name)
@@ -173,7 +176,7 @@ def expansion(acronym: str, text: str) -> tuple[str, ...]:
     "ANA"): a whole run of capitalised words, or all of it but the word that opens it ("Il
     Government Accountability Office"); () when `acronym` is none (3 to 5 capitals: shorter
     ones are never names) or `text` does not spell it."""
-    if not (3 <= len(acronym) <= 5 and acronym.isalpha() and acronym.isupper()):
+    if not _is_acronym(acronym):
         return ()
     for run in _NAME_RUN.finditer(text):
         run_words = run.group().split()
@@ -181,6 +184,14 @@ def expansion(acronym: str, text: str) -> tuple[str, ...]:
             if "".join(w[0] for w in words_) == acronym:
                 return tuple(words_)
     return ()
+
+
+_ACRONYM = re.compile(r"\b[A-Z]{3,5}\b")
+
+
+def _is_acronym(name: str) -> bool:
+    """3 to 5 capitals; shorter ones ("UE") are never names (`rag.language.names`)."""
+    return 3 <= len(name) <= 5 and name.isalpha() and name.isupper()
 
 
 def names_someone_else(facts: QuestionFacts, cand: Candidate) -> bool:

@@ -37,6 +37,9 @@ def test_an_acronym_is_mentioned_by_the_words_it_stands_for() -> None:
     # Only a word in capitals is an acronym, and it spells a whole run of capitalised words.
     assert expansion("Ana", "Il volo di All Nippon Airways è partito.") == ()
     assert not mentions("FTC", "Boeing Wins Air Force Tanker Contract")
+    # ... and by itself in another language's word order, not by other letters.
+    assert mentions("ECB", "La BCE ha alzato i tassi.") and mentions("NATO", "Les pays de l'OTAN.")
+    assert not mentions("ECB", "Die EZB senkt den Leitzins.") and not mentions("ECB", "La BC ha deciso.")
 
 
 def test_speaker_detection() -> None:
