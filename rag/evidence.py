@@ -159,7 +159,10 @@ def mentions(name: str, text: str) -> bool:
         spelled = _spelling(word)
         if spelled == target:
             return True
-        if len(key) >= 3 and word[:1].isupper() and name_key(word) == key:
+        # The consonant skeleton matches transliterations and swapped letters ("Dnipro", "Dnepr";
+        # "Areonautica"), not names that only share consonants ("Farandou", "Fernando").
+        same_start = spelled[:2] == target[:2] or sorted(spelled) == sorted(target)
+        if len(key) >= 3 and word[:1].isupper() and same_start and name_key(word) == key:
             return True
         common = _common_prefix_length(spelled, target)
         if common >= max(4, len(target) - 3) and common >= len(spelled) - 3:

@@ -28,6 +28,10 @@ def test_mentions_accepts_spelling_variants_only() -> None:
     assert mentions("Moscow", "arrivato a Mosca")
     assert not mentions("Erdogan", "Putin, Witkoff e Kushner a Mosca")
     assert not mentions("CEO", "Che cosa ha detto")
+    # Consonants alone are not enough: a transliteration keeps the start, a typo the letters.
+    assert mentions("Dnipro", "sul fiume Dnepr") and mentions("Aeronautica", "l'Areonautica militare")
+    assert not mentions("Farandou", "afirmó el presidente Fernando Clavijo")
+    assert not mentions("Hong", "l'indice Hang Seng")
 
 
 def test_an_acronym_is_mentioned_by_the_words_it_stands_for() -> None:
