@@ -20,6 +20,7 @@ from tests.conftest import copy_corpus
 DATA = Path(__file__).parent / "data"
 LYON = "lyon-tramway.txt"
 HAMBURG = "hamburg-hafen.txt"
+TENERIFE = "tenerife-incendio.txt"
 
 
 @pytest.mark.parametrize("code", sorted(LANGUAGES))
@@ -196,7 +197,7 @@ def test_months_weekdays_and_possessives_are_no_names() -> None:
 def multilingual_chain(tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("multilingual")
     corpus = copy_corpus(root / "corpus")
-    for name in (LYON, HAMBURG):
+    for name in (LYON, HAMBURG, TENERIFE):
         shutil.copy(DATA / name, corpus / name)
     settings = rag.Settings(persist_dir=root / "store", progress=False)
     rag.ingest([corpus], settings)
@@ -227,6 +228,26 @@ def test_articles_answer_in_their_own_language(
     assert cited and any(words in c["quote"] for c in cited), result["citations"]
     for citation in result["citations"]:
         assert citation["quote"] in citation["text"] and f"{citation['quote']} [{citation['n']}]" in result["answer"]
+
+
+@pytest.mark.parametrize(
+    ("question", "article", "quote"),
+    [
+        # A sentence that a Spanish question follows ("... hectáreas. ¿La causa?") ends before it.
+        ("¿Cuántas hectáreas ha quemado el incendio?", TENERIFE, "El fuego ha quemado ya más de 3.800 hectáreas."),
+        # A German quotation („...“) with a full stop inside is one sentence.
+        (
+            "Was sagte Leonhard vor der Bürgerschaft?",
+            HAMBURG,
+            "„Wir haben den Boden unterschätzt. Das kostet uns ein ganzes Jahr“, sagte Leonhard vor der Bürgerschaft.",
+        ),
+    ],
+)
+def test_quotes_are_sentences_as_each_language_writes_them(
+    multilingual_chain: Any, question: str, article: str, quote: str
+) -> None:
+    result = multilingual_chain.invoke({"question": question, "chat_history": []})
+    assert any(c["source"].endswith(article) and c["quote"] == quote for c in result["citations"]), result["answer"]
 
 
 def test_a_french_question_the_articles_do_not_answer_abstains_in_french(multilingual_chain: Any) -> None:
