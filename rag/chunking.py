@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from rag.languages import is_abbreviation
 from rag.loading import LoadedDocument, Segment
 
-# Marks that open a quotation. German opens with „ and closes with “, which is read as closing
-# the way translated news misuse “ to close (`_misused_as_closing`).
+# Marks that open a quotation; German „ is closed by “ (`_inside_quotation`).
 _OPENING_QUOTES = "“«„"
 # A parenthesis after a full stop is a credit or an aside, not a new sentence.
 # A closing mark set off by a space ("d'accord. » Puis"), or an opening one used to close
@@ -43,15 +42,16 @@ class Chunk:
     index: int
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Sentence spans of `text[start:end]`, whitespace trimmed; quotations stay whole."""
+def split_sentences(text: str, start: int = 0, end: int | None = None, lang: str | None = None) -> list[Span]:
+    """Sentence spans of `text[start:end]`, whitespace trimmed; quotations stay whole. `lang`
+    (the text's language, if known) says which words are abbreviations."""
     end = len(text) if end is None else end
     spans: list[Span] = []
     sentence_start = start
     for match in _BOUNDARY.finditer(text, start, end):
         cut = match.end() if match.group()[0] != "\n" else match.start()
         if match.group()[0] != "\n":
-            if _ends_with_abbreviation(text, sentence_start, match.start()):
+            if _ends_with_abbreviation(text, sentence_start, match.start(), lang):
                 continue
             if _inside_quotation(text, sentence_start, cut):
                 continue
@@ -61,27 +61,30 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
     return spans
 
 
-def _ends_with_abbreviation(text: str, sentence_start: int, dot: int) -> bool:
+def _ends_with_abbreviation(text: str, sentence_start: int, dot: int, lang: str | None) -> bool:
     if text[dot] != ".":
         return False
     word = re.search(r"([\w.]+)$", text[sentence_start:dot])
     if not word:
         return False
-    return is_abbreviation(word.group(1))
+    return is_abbreviation(word.group(1), lang)
 
 
 def _inside_quotation(text: str, sentence_start: int, cut: int) -> bool:
     depth = 0
+    german_open = 0  # quotations opened with „, which “ closes whatever follows it ("„Bild“-Zeitung")
     opened_at = 0
     straight_open = False
     for i in range(sentence_start, cut):
         ch = text[i]
-        if ch == "“" and _misused_as_closing(text, i, depth > 0 or i == cut - 1):
+        if ch == "“" and (german_open or _misused_as_closing(text, i, depth > 0 or i == cut - 1)):
             depth = max(depth - 1, 0)
+            german_open = max(german_open - 1, 0)
         elif ch in _OPENING_QUOTES:
             if depth == 0:
                 opened_at = i
             depth += 1
+            german_open += ch == "„"
         elif ch in ("”", "»") and depth:
             depth -= 1
         elif ch == '"':
@@ -115,13 +118,13 @@ def chunk_document(doc: LoadedDocument, target_chars: int = 450, overlap_sentenc
     """Overlapping chunks of whole sentences, each inside one segment of `doc`."""
     chunks: list[Chunk] = []
     for segment in doc.segments:
-        for start, end in _segment_windows(doc.text, segment, target_chars, overlap_sentences):
+        for start, end in _segment_windows(doc.text, segment, target_chars, overlap_sentences, doc.lang):
             chunks.append(Chunk(doc.text[start:end], start, end, segment.kind, len(chunks)))
     return chunks
 
 
-def _segment_windows(text: str, segment: Segment, target: int, overlap: int) -> list[tuple[int, int]]:
-    sentences = _bounded(text, split_sentences(text, segment.start, segment.end), target)
+def _segment_windows(text: str, segment: Segment, target: int, overlap: int, lang: str) -> list[tuple[int, int]]:
+    sentences = _bounded(text, split_sentences(text, segment.start, segment.end, lang), target)
     windows: list[tuple[int, int]] = []
     first = 0
     while first < len(sentences):

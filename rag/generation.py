@@ -222,7 +222,7 @@ def supporting_sentence(claim: str, claim_lang: str, passage: str, passage_lang:
     """For a citation given without words: the passage sentence that shares most of the claim's words."""
     claim_words = set(content_words(claim, claim_lang))
     best, best_overlap = None, 0.5
-    for span in split_sentences(passage):
+    for span in split_sentences(passage, lang=passage_lang or None):
         overlap = len(claim_words & set(content_words(passage[span.start : span.end], passage_lang)))
         share = overlap / max(len(claim_words), 1)
         if share >= best_overlap:

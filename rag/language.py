@@ -208,11 +208,11 @@ def proper_names(text: str, lang: str, context: str | None = None) -> list[str]:
     return [
         name
         for match, name in _name_matches(text, lang)
-        if not _opens_sentence(text, match.start()) or len(re.findall(rf"\b{re.escape(name)}\b", context)) > 1
+        if not _opens_sentence(text, match.start(), lang) or len(re.findall(rf"\b{re.escape(name)}\b", context)) > 1
     ]
 
 
-def _opens_sentence(text: str, at: int) -> bool:
+def _opens_sentence(text: str, at: int, lang: str) -> bool:
     """Whether the word at `at` opens a sentence: it opens `text`, or a quotation after a colon
     ('ha detto: “Lascio'), or follows a full stop, question or exclamation mark that no
     abbreviation or initial ends ("Mr. Henderson" opens none)."""
@@ -225,7 +225,7 @@ def _opens_sentence(text: str, at: int) -> bool:
     if not before or before[-1] not in ".!?…":
         return False
     token = re.search(r"([\w.]+)$", before[:-1])
-    return before[-1] != "." or not (token and is_abbreviation(token.group(1)))
+    return before[-1] != "." or not (token and is_abbreviation(token.group(1), lang))
 
 
 def _name_matches(text: str, lang: str) -> list[tuple[re.Match[str], str]]:

@@ -99,6 +99,8 @@ class Language:
         "who" answer. Words of three letters or more: shorter ones are never names.
     :param place_aliases: common names of countries that CLDR's standard names miss, folded, to
         their two-letter code ("usa": "US"); see `place_names`.
+    :param acronyms: the language's acronyms of international bodies, where they differ from the
+        English ones, to the English ones ("BCE": "ECB"); see `acronym_forms`.
     """
 
     code: str
@@ -137,10 +139,15 @@ class Language:
     noun_endings: tuple[str, ...] = ()
     titles: frozenset[str] = frozenset()
     place_aliases: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    acronyms: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(fold(w) for w in text.split())
+
+
+def _acronyms(pairs: str) -> Mapping[str, str]:
+    return MappingProxyType(dict(pair.split("=") for pair in pairs.split()))
 
 
 def _stopwords(maintained: Iterable[str], extra: str = "") -> frozenset[str]:
@@ -181,7 +188,7 @@ ITALIAN = Language(
     ),
     abbreviations=_words(
         "sig sigg sig.ra dott dott.ssa prof prof.ssa ing avv on sen gen col cap magg ten mons s.p.a spa ecc"
-        " es pag pagg art artt cfr vol nr n tel ca circa gen febb apr giu lug ago sett ott dic u.e"
+        " es pag pagg art artt cfr vol nr n tel ca gen febb apr giu lug ago sett ott dic u.e"
     ),
     speech_verbs=(
         r"(?:ha|hanno|avrebbe|aveva)\s+(?:detto|dichiarato|spiegato|ribadito|ammesso|affermato|aggiunto|"
@@ -266,6 +273,7 @@ ITALIAN = Language(
     source_headings=("citazioni", "fonti"),
     also_drops=_QUOTES_ENGLISH,
     place_aliases=MappingProxyType({"usa": "US", "america": "US", "gran bretagna": "GB", "olanda": "NL"}),
+    acronyms=_acronyms("BCE=ECB FMI=IMF OCSE=OECD OMS=WHO ONU=UN UE=EU BEI=EIB OMC=WTO AIEA=IAEA"),
 )
 
 ENGLISH = Language(
@@ -283,7 +291,7 @@ ENGLISH = Language(
     - _words(_ENGLISH_CONTENT),
     abbreviations=_words(
         "mr mrs ms dr st jr sr vs etc e.g i.e inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec"
-        " no p u.s u.k d.c"
+        " no p u.s u.k d.c sen gov rep gen col lt capt sgt prof rev"
     ),
     speech_verbs=(
         r"said",
@@ -445,6 +453,7 @@ FRENCH = Language(
     credit_words=("photo", "crédit"),
     source_headings=("citations", "sources"),
     also_drops=_QUOTES_ENGLISH,
+    acronyms=_acronyms("BCE=ECB FMI=IMF OCDE=OECD OMS=WHO ONU=UN UE=EU OTAN=NATO BEI=EIB OMC=WTO AIEA=IAEA"),
 )
 
 SPANISH = Language(
@@ -515,6 +524,7 @@ SPANISH = Language(
     credit_words=("foto",),
     source_headings=("citas", "fuentes"),
     also_drops=_QUOTES_ENGLISH,
+    acronyms=_acronyms("BCE=ECB FMI=IMF OCDE=OECD OMS=WHO ONU=UN UE=EU OTAN=NATO BEI=EIB OMC=WTO OIEA=IAEA"),
 )
 
 GERMAN = Language(
@@ -595,6 +605,7 @@ GERMAN = Language(
     ),
     # Not "-chen" or "-nis": München, Tunis.
     noun_endings=("ung", "heit", "keit", "schaft", "tion", "tät", "ismus", "tum"),
+    acronyms=_acronyms("EZB=ECB IWF=IMF UNO=UN"),
 )
 
 PORTUGUESE = Language(
@@ -648,6 +659,7 @@ PORTUGUESE = Language(
     credit_words=("foto",),
     source_headings=("citações", "fontes"),
     also_drops=_QUOTES_ENGLISH,
+    acronyms=_acronyms("BCE=ECB FMI=IMF OCDE=OECD OMS=WHO ONU=UN UE=EU OTAN=NATO BEI=EIB OMC=WTO AIEA=IAEA"),
 )
 
 LANGUAGES: Mapping[str, Language] = MappingProxyType(
@@ -676,15 +688,34 @@ def source_headings_pattern() -> re.Pattern[str]:
 
 
 @functools.cache
-def all_abbreviations() -> frozenset[str]:
-    """Every language's abbreviations: sentence splitting does not know the text's language."""
+def abbreviations(lang: str | None) -> frozenset[str]:
+    """The abbreviations of text in `lang`: its own, and the English titles and company suffixes
+    news in every language borrows ("Mr.", "Inc."); every table language's for text of unknown
+    language. Not every language's for all text: one's abbreviation is another's word that ends
+    sentences (Italian "ago." for agosto, English "two weeks ago."; Italian "es.", German "es")."""
+    if lang in LANGUAGES:
+        return language(lang).abbreviations | _BORROWED_ABBREVIATIONS
     return frozenset().union(*(entry.abbreviations for entry in LANGUAGES.values()))
 
 
-def is_abbreviation(token: str) -> bool:
-    """Whether a full stop after `token` ends no sentence: an abbreviation of any table language, or
+_BORROWED_ABBREVIATIONS = frozenset(
+    {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "inc", "corp", "co", "ltd", "u.s", "u.k"}
+)
+
+
+def is_abbreviation(token: str, lang: str | None = None) -> bool:
+    """Whether a full stop after `token` ends no sentence in text of `lang`: an abbreviation, or
     an initial ("J. D. Vance")."""
-    return token.lower() in all_abbreviations() or (len(token) == 1 and token.isupper())
+    return token.lower() in abbreviations(lang) or (len(token) == 1 and token.isupper())
+
+
+@functools.cache
+def acronym_forms(acronym: str) -> frozenset[str]:
+    """The acronym of an international body in every table language: "ECB" -> {"ECB", "BCE",
+    "EZB"}; {acronym} for one the table does not list."""
+    english = next((e for entry in LANGUAGES.values() for a, e in entry.acronyms.items() if a == acronym), acronym)
+    others = {a for entry in LANGUAGES.values() for a, e in entry.acronyms.items() if e == english}
+    return frozenset({english, *others})
 
 
 @functools.cache

@@ -137,7 +137,7 @@ def analyse_question(
     first_name = first if found[:1] == [first] and first not in required else None
     folded = fold(question)
     # What is asked, and of whom, is read in the questions; a statement before them only sets the scene.
-    asking = fold(" ".join(asked_questions(question)))
+    asking = fold(" ".join(asked_questions(question, lang)))
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
     # "On 13 October", after a conversation about 7 October 2008, is in 2008.
     year = earlier_periods[0].last_day.year if earlier_periods else None
@@ -204,18 +204,18 @@ _YEAR = re.compile(YEAR)
 
 
 # What may close a question after its question mark: '... chiesto “perché?”', '(... when?)',
-# '« Que dit-il ? »' (French sets guillemets off with a space).
-_AFTER_QUESTION_MARK = re.compile(r"[”\"»’)\s]+$")
+# '„Was sagte er?“', '« Que dit-il ? »' (French sets guillemets off with a space).
+_AFTER_QUESTION_MARK = '”“"»’) \u00a0\u202f'
 
 
 def question_parts(question: str, lang: str) -> tuple[str, ...]:
     """A question's parts: each of the questions a message asks ("...? Who ...?"), and within one,
     where "and" opens a second question ("..., and how many ...?"); () if one part."""
-    parts = [part for sentence in asked_questions(question) for part in _and_parts(sentence, lang)]
+    parts = [part for sentence in asked_questions(question, lang) for part in _and_parts(sentence, lang)]
     return tuple(parts) if len(parts) > 1 else ()
 
 
-def asked_questions(question: str) -> list[str]:
+def asked_questions(question: str, lang: str | None = None) -> list[str]:
     """The questions a message asks, one per sentence that ends with "?"; the whole if none does.
 
     Sentences are chunking's (a quotation stays whole, "?" inside it included). A statement before
@@ -223,8 +223,8 @@ def asked_questions(question: str) -> list[str]:
     asks nothing: the whole message still gives the names and dates. A statement after a question
     goes with it (a follow-up's names, appended after the question).
     """
-    sentences = [question[span.start : span.end] for span in split_sentences(question)]
-    asking = [_AFTER_QUESTION_MARK.sub("", sentence).endswith("?") for sentence in sentences]
+    sentences = [question[span.start : span.end] for span in split_sentences(question, lang=lang)]
+    asking = [sentence.rstrip(_AFTER_QUESTION_MARK).endswith("?") for sentence in sentences]
     if not any(asking):
         return [question]
     questions: list[str] = []
