@@ -178,7 +178,7 @@ def test_a_two_part_question_is_split_where_and_opens_a_second_question() -> Non
     assert [part.text for part in spanish.parts] == ["¿Qué dijo Lagarde?", "¿Cuántos votaron?"]
     french = analyse_question("La BCE a parlé quand les taux ont monté. « Qu'a dit Lagarde ? »", "fr")
     assert (french.asks, french.speaker, french.names) == ((), "Lagarde", ("BCE", "Lagarde"))
-    german = analyse_question("Der Senat tagte, als der Bau begann. „Was sagte Leonhard?“", "de")
+    german = analyse_question("Der Senat wollte wissen, wann der Bau beginnt. „Was sagte Leonhard?“", "de")
     assert (german.asks, german.speaker) == ((), "Leonhard")
     # "and" inside one question ("a song and an album") does not split it, nor Italian "è" (is).
     assert analyse_question("What would a single song and an album cost on iTunes?", "en").parts == ()
