@@ -151,7 +151,7 @@ def mentions(name: str, text: str) -> bool:
     international body's acronym in another language ("ECB": "BCE", "EZB")."""
     if expansion(name, text):
         return True
-    forms = acronym_forms(name)
+    forms = acronym_forms(name) if _is_acronym(name) else frozenset()
     if len(forms) > 1 and not forms.isdisjoint(_ACRONYM.findall(text)):
         return True
     target = _spelling(name)
@@ -205,8 +205,9 @@ def _variants(spelled: str, target: str) -> bool:
     return min(len(spelled), len(target)) >= _LONG_NAME and _vowels_as_one(spelled) == _vowels_as_one(target)
 
 
-# Seven letters: of the 36 pairs of a question name and an article word that only the skeleton
-# matched (docs/retrieval.md, "Thirteenth round"), none this long differs only in vowels.
+# Seven letters: of the 24 pairs of a question name and an article word that only the skeleton
+# matched and that start and letters tell apart (docs/retrieval.md, "Thirteenth round"), none
+# this long differs only in vowels.
 _LONG_NAME = 7
 
 
