@@ -135,7 +135,7 @@ def main() -> None:
             "no answer-kind fit": [(rag.evidence, "FIT_WEIGHT", 0.0)],
             "no closeness": [(rag.evidence, "CLOSENESS_WEIGHT", 0.0)],
             "no measured-kind gate": [(rag.evidence, "MEASURED_KINDS", ())],
-            "no two-part questions": [(rag.planning, "question_parts", lambda question, lang: ())],
+            "no two-part questions": [(rag.planning, "question_parts", lambda asked, lang: ())],
             "coverage floor 0.5": [(chain.answerer.evidence, "min_coverage", 0.5) for chain in (news, seed)],
             "no joint coverage floor": [(rag.evidence, "MIN_JOINT_COVERAGE", 0.0)],
             "each sentence embedded": [(EvidenceScorer, "_similarities", _sentence_similarities)],

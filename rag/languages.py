@@ -150,6 +150,11 @@ def _acronyms(pairs: str) -> Mapping[str, str]:
     return MappingProxyType(dict(pair.split("=") for pair in pairs.split()))
 
 
+# English titles and company suffixes that news in every language borrows ("Mr.", "Inc."): they
+# are abbreviations in text of any language (`abbreviations`).
+_BORROWED_ABBREVIATIONS = _words("mr mrs ms dr st jr sr inc corp co ltd u.s u.k")
+
+
 def _stopwords(maintained: Iterable[str], extra: str = "") -> frozenset[str]:
     # Folded like the words they are checked against: 'perché' must match 'perche'.
     return frozenset(fold(w) for w in maintained) | _words(extra)
@@ -289,9 +294,9 @@ ENGLISH = Language(
         " your tell told",
     )
     - _words(_ENGLISH_CONTENT),
-    abbreviations=_words(
-        "mr mrs ms dr st jr sr vs etc e.g i.e inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec"
-        " no p u.s u.k d.c sen gov rep gen col lt capt sgt prof rev"
+    abbreviations=_BORROWED_ABBREVIATIONS
+    | _words(
+        "vs etc e.g i.e jan feb mar apr jun jul aug sep sept oct nov dec no p d.c sen gov rep gen col lt capt sgt prof rev"
     ),
     speech_verbs=(
         r"said",
@@ -696,11 +701,6 @@ def abbreviations(lang: str | None) -> frozenset[str]:
     if lang in LANGUAGES:
         return language(lang).abbreviations | _BORROWED_ABBREVIATIONS
     return frozenset().union(*(entry.abbreviations for entry in LANGUAGES.values()))
-
-
-_BORROWED_ABBREVIATIONS = frozenset(
-    {"mr", "mrs", "ms", "dr", "st", "jr", "sr", "inc", "corp", "co", "ltd", "u.s", "u.k"}
-)
 
 
 def is_abbreviation(token: str, lang: str | None = None) -> bool:

@@ -137,7 +137,8 @@ def analyse_question(
     first_name = first if found[:1] == [first] and first not in required else None
     folded = fold(question)
     # What is asked, and of whom, is read in the questions; a statement before them only sets the scene.
-    asking = fold(" ".join(asked_questions(question, lang)))
+    asked = asked_questions(question, lang)
+    asking = fold(" ".join(asked))
     langs = tuple(dict.fromkeys((lang, *corpus_langs)))
     # "On 13 October", after a conversation about 7 October 2008, is in 2008.
     year = earlier_periods[0].last_day.year if earlier_periods else None
@@ -149,7 +150,7 @@ def analyse_question(
     parts = (
         tuple(
             _within(analyse_question(part, lang, corpus_langs, False, today), required, periods, places, numbers)
-            for part in question_parts(question, lang)
+            for part in question_parts(asked, lang)
         )
         if split
         else ()
@@ -208,10 +209,11 @@ _YEAR = re.compile(YEAR)
 _AFTER_QUESTION_MARK = '”“"»’) \u00a0\u202f'
 
 
-def question_parts(question: str, lang: str) -> tuple[str, ...]:
-    """A question's parts: each of the questions a message asks ("...? Who ...?"), and within one,
-    where "and" opens a second question ("..., and how many ...?"); () if one part."""
-    parts = [part for sentence in asked_questions(question, lang) for part in _and_parts(sentence, lang)]
+def question_parts(asked: list[str], lang: str) -> tuple[str, ...]:
+    """A message's parts, from the questions it asks (`asked_questions`): each of them ("...? Who
+    ...?"), and within one, where "and" opens a second question ("..., and how many ...?"); () if
+    one part."""
+    parts = [part for sentence in asked for part in _and_parts(sentence, lang)]
     return tuple(parts) if len(parts) > 1 else ()
 
 
